@@ -1,0 +1,58 @@
+//! Criterion benches of the rendition job and its stages on two real camera photos:
+//! decode (full and shrunk on load), the resize cascade, encode, and the whole job.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use imaging_core::resize::{fit_within, Resizer};
+use imaging_core::{decode, encode_jpeg, render_renditions, Limits, RenditionOptions};
+use photo_suite_benches::photos_dir;
+use std::hint::black_box;
+
+const PHOTOS: [(&str, &str); 2] = [
+    ("24mp", "faces/craft_beer_24mp.jpg"),
+    ("16mp", "camera/motorola_empty_gps.jpg"),
+];
+
+fn stages(c: &mut Criterion) {
+    let limits = Limits::default();
+    for (name, path) in PHOTOS {
+        let bytes = std::fs::read(photos_dir().join(path)).expect("corpus photo");
+        let mut group = c.benchmark_group(name);
+        group.sample_size(10);
+
+        group.bench_function("decode_full", |b| {
+            b.iter(|| decode(black_box(&bytes), &limits, None).expect("decode"))
+        });
+        group.bench_function("decode_shrink_on_load_2048", |b| {
+            b.iter(|| decode(black_box(&bytes), &limits, Some(2048)).expect("decode"))
+        });
+
+        let decoded = decode(&bytes, &limits, Some(2048)).expect("decode");
+        let (w, h) = decoded.upright_size();
+        let mut resizer = Resizer::default();
+        group.bench_function("resize_cascade", |b| {
+            b.iter(|| {
+                let mut current = decoded.image.clone();
+                for side in [2048, 1024, 256] {
+                    let (tw, th) = fit_within(w, h, side);
+                    current = resizer.resize(&current, tw, th).expect("resize");
+                }
+                current
+            })
+        });
+
+        let (tw, th) = fit_within(w, h, 2048);
+        let rendition_2048 = resizer.resize(&decoded.image, tw, th).expect("resize");
+        group.bench_function("encode_2048_q85", |b| {
+            b.iter(|| encode_jpeg(black_box(&rendition_2048), 85).expect("encode"))
+        });
+
+        let options = RenditionOptions::default();
+        group.bench_function("rendition_job", |b| {
+            b.iter(|| render_renditions(black_box(&bytes), &options).expect("job"))
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);

@@ -1,0 +1,359 @@
+//! Decoding: every supported format to upright-able 8-bit sRGB, with limits checked from the
+//! header first and JPEG's DCT scaling (shrink-on-load) when only a smaller size is needed.
+
+use crate::color::{self, SourceColor};
+use crate::error::{ImagingError, Result};
+use crate::format::{declared_size, sniff, ImageFormat, Sniffed};
+use crate::jpeg_markers;
+use crate::limits::{LimitExceeded, Limits};
+use crate::metadata::{ExifFacts, Orientation};
+use crate::pixels::RgbImage;
+use image::ImageDecoder;
+
+/// A decoded image in sRGB, still in its stored orientation.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The container format.
+    pub format: ImageFormat,
+    /// Full stored width, before any shrink-on-load.
+    pub stored_width: u32,
+    /// Full stored height, before any shrink-on-load.
+    pub stored_height: u32,
+    /// The pixels, at full size or shrunk on load (never below what was asked for).
+    pub image: RgbImage,
+    /// What must be applied to make the pixels upright.
+    pub orientation: Orientation,
+    /// EXIF facts (default when absent or unreadable).
+    pub exif: ExifFacts,
+    /// Problems that did not stop decoding, such as broken EXIF or an unreadable ICC profile.
+    pub warnings: Vec<String>,
+}
+
+impl Decoded {
+    /// Upright full-size dimensions.
+    pub fn upright_size(&self) -> (u32, u32) {
+        if self.orientation.swaps_dimensions() {
+            (self.stored_height, self.stored_width)
+        } else {
+            (self.stored_width, self.stored_height)
+        }
+    }
+}
+
+/// Decodes `bytes`. With `min_long_side`, a JPEG may be decoded smaller, by DCT scaling, as long
+/// as its long side stays at or above that many pixels.
+pub fn decode(bytes: &[u8], limits: &Limits, min_long_side: Option<u32>) -> Result<Decoded> {
+    limits.check_bytes(bytes.len() as u64)?;
+    match sniff(bytes) {
+        Sniffed::Image(ImageFormat::Jpeg) => decode_jpeg(bytes, limits, min_long_side),
+        Sniffed::Image(format @ (ImageFormat::Heic | ImageFormat::Avif)) => {
+            decode_heif(bytes, limits, format)
+        }
+        Sniffed::Image(format) => decode_with_image_crate(bytes, limits, format),
+        Sniffed::Other(name) => Err(ImagingError::Unsupported {
+            format: name.to_string(),
+        }),
+    }
+}
+
+/// Keeps the EXIF facts and records any warning.
+fn keep_warning(
+    (facts, warning): (ExifFacts, Option<String>),
+    warnings: &mut Vec<String>,
+) -> ExifFacts {
+    warnings.extend(warning);
+    facts
+}
+
+fn to_u32(v: usize, format: ImageFormat) -> Result<u32> {
+    u32::try_from(v).map_err(|_| ImagingError::decode(format, "dimension out of range"))
+}
+
+/// The largest DCT shrink (1, 2, 4 or 8) that keeps the long side at or above `min_long_side`.
+fn jpeg_shrink(width: usize, height: usize, min_long_side: Option<u32>) -> usize {
+    let Some(min) = min_long_side else { return 1 };
+    let long = width.max(height);
+    [8, 4, 2]
+        .into_iter()
+        .find(|&d| long.div_ceil(d) >= min as usize)
+        .unwrap_or(1)
+}
+
+fn decode_jpeg(bytes: &[u8], limits: &Limits, min_long_side: Option<u32>) -> Result<Decoded> {
+    use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat, ScalingFactor};
+    const F: ImageFormat = ImageFormat::Jpeg;
+    let err = |e: turbojpeg::Error| ImagingError::decode(F, e);
+    let segments = jpeg_markers::read_segments(bytes);
+    if let Some((w, h)) = segments.frame_size {
+        limits.check_dimensions(w, h)?;
+    }
+    let mut decompressor = Decompressor::new().map_err(err)?;
+    let header = decompressor.read_header(bytes).map_err(err)?;
+    let (stored_width, stored_height) = (to_u32(header.width, F)?, to_u32(header.height, F)?);
+    limits.check_dimensions(stored_width, stored_height)?;
+
+    let mut warnings = Vec::new();
+    let exif = segments
+        .exif
+        .map(|tiff| keep_warning(ExifFacts::from_tiff(tiff), &mut warnings))
+        .unwrap_or_default();
+
+    let shrink = jpeg_shrink(header.width, header.height, min_long_side);
+    let scale = ScalingFactor::new(1, shrink);
+    let scaled = header.scaled(scale);
+    decompressor.set_scaling_factor(scale).map_err(err)?;
+    let (width, height) = (to_u32(scaled.width, F)?, to_u32(scaled.height, F)?);
+    let format = match header.colorspace {
+        Colorspace::Gray => PixelFormat::GRAY,
+        Colorspace::CMYK | Colorspace::YCCK => PixelFormat::CMYK,
+        _ => PixelFormat::RGB,
+    };
+    let channels = format.size();
+    let mut pixels = vec![0u8; scaled.width * scaled.height * channels];
+    let target = Image {
+        pixels: pixels.as_mut_slice(),
+        width: scaled.width,
+        pitch: scaled.width * channels,
+        height: scaled.height,
+        format,
+    };
+    decompressor.decompress(bytes, target).map_err(err)?;
+
+    let icc = segments.icc.as_deref();
+    let image = match format {
+        PixelFormat::GRAY => {
+            let (image, warning) = color::gray_to_srgb(width, height, &pixels, icc);
+            warnings.extend(warning);
+            image
+        }
+        PixelFormat::CMYK => {
+            let (image, warning) = color::cmyk_to_srgb(width, height, &pixels, icc, segments.adobe);
+            warnings.extend(warning);
+            image
+        }
+        _ => {
+            let mut image = RgbImage {
+                width,
+                height,
+                pixels,
+            };
+            if let Some(icc) = icc {
+                if let Err(w) = color::rgb_to_srgb(&mut image, &SourceColor::Icc(icc.to_vec())) {
+                    warnings.push(w);
+                }
+            }
+            image
+        }
+    };
+    Ok(Decoded {
+        format: F,
+        stored_width,
+        stored_height,
+        image,
+        orientation: exif.orientation,
+        exif,
+        warnings,
+    })
+}
+
+fn decode_with_image_crate(bytes: &[u8], limits: &Limits, format: ImageFormat) -> Result<Decoded> {
+    let crate_format = match format {
+        ImageFormat::Png => image::ImageFormat::Png,
+        ImageFormat::Webp => image::ImageFormat::WebP,
+        ImageFormat::Gif => image::ImageFormat::Gif,
+        ImageFormat::Tiff => image::ImageFormat::Tiff,
+        other => {
+            return Err(ImagingError::Unsupported {
+                format: other.to_string(),
+            })
+        }
+    };
+    let err = |e: image::ImageError| match e {
+        image::ImageError::Limits(l) => LimitExceeded::Allocation(l.to_string()).into(),
+        other => ImagingError::decode(format, other),
+    };
+    if let Some((w, h)) = declared_size(bytes, format) {
+        limits.check_dimensions(w, h)?;
+    }
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), crate_format);
+    let mut crate_limits = image::Limits::default();
+    crate_limits.max_image_width = Some(limits.max_side);
+    crate_limits.max_image_height = Some(limits.max_side);
+    crate_limits.max_alloc = Some(limits.max_alloc_bytes());
+    reader.limits(crate_limits);
+    let mut decoder = reader.into_decoder().map_err(err)?;
+    let (stored_width, stored_height) = decoder.dimensions();
+    limits.check_dimensions(stored_width, stored_height)?;
+
+    let mut warnings = Vec::new();
+    let raw_exif = decoder.exif_metadata().map_err(err)?;
+    let exif = match (raw_exif, format) {
+        (Some(tiff), _) => keep_warning(ExifFacts::from_tiff(tiff), &mut warnings),
+        // A TIFF file is itself an EXIF structure.
+        (None, ImageFormat::Tiff) => keep_warning(ExifFacts::from_container(bytes), &mut warnings),
+        (None, _) => ExifFacts::default(),
+    };
+    let icc = decoder.icc_profile().unwrap_or(None);
+    let dynamic = image::DynamicImage::from_decoder(decoder).map_err(err)?;
+    let (width, height) = (dynamic.width(), dynamic.height());
+    let mut image = if dynamic.color().has_alpha() {
+        RgbImage::from_rgba_on_white(width, height, dynamic.to_rgba8().as_raw())
+    } else if !dynamic.color().has_color() {
+        let (image, warning) =
+            color::gray_to_srgb(width, height, dynamic.to_luma8().as_raw(), icc.as_deref());
+        warnings.extend(warning);
+        return Ok(Decoded {
+            format,
+            stored_width,
+            stored_height,
+            image,
+            orientation: exif.orientation,
+            exif,
+            warnings,
+        });
+    } else {
+        RgbImage {
+            width,
+            height,
+            pixels: dynamic.into_rgb8().into_raw(),
+        }
+    };
+    if let Some(icc) = icc {
+        if let Err(w) = color::rgb_to_srgb(&mut image, &SourceColor::Icc(icc)) {
+            warnings.push(w);
+        }
+    }
+    Ok(Decoded {
+        format,
+        stored_width,
+        stored_height,
+        image,
+        orientation: exif.orientation,
+        exif,
+        warnings,
+    })
+}
+
+fn decode_heif(bytes: &[u8], limits: &Limits, format: ImageFormat) -> Result<Decoded> {
+    use libheif_rs::{ColorSpace, HeifContext, RgbChroma};
+    let err = |e: libheif_rs::HeifError| ImagingError::decode(format, e);
+    let context = HeifContext::read_from_bytes(bytes).map_err(err)?;
+    let handle = context.primary_image_handle().map_err(err)?;
+    // The size after libheif applies the container's rotation and mirroring.
+    let (width, height) = (handle.width(), handle.height());
+    limits.check_dimensions(width, height)?;
+
+    let mut warnings = Vec::new();
+    let exif = {
+        let mut ids = [0; 1];
+        let found = handle.metadata_block_ids(&mut ids, b"Exif");
+        if found == 0 {
+            ExifFacts::default()
+        } else {
+            match handle
+                .metadata(ids[0])
+                .ok()
+                .and_then(|block| heif_exif_tiff(&block))
+            {
+                Some(tiff) => keep_warning(ExifFacts::from_tiff(tiff), &mut warnings),
+                None => {
+                    warnings.push("EXIF ignored: malformed HEIF EXIF block".to_string());
+                    ExifFacts::default()
+                }
+            }
+        }
+    };
+    let source = match handle.color_profile_raw() {
+        // Only `prof`/`rICC` profiles have raw bytes; nclx has none.
+        Some(raw) => SourceColor::Icc(raw.data),
+        _ => match handle.color_profile_nclx() {
+            Some(nclx) if nclx.color_primaries() as u32 == 12 => SourceColor::DisplayP3,
+            _ => SourceColor::Srgb,
+        },
+    };
+
+    let alpha = handle.has_alpha_channel();
+    let chroma = if alpha {
+        RgbChroma::Rgba
+    } else {
+        RgbChroma::Rgb
+    };
+    let decoded = handle.decode(ColorSpace::Rgb(chroma), None).map_err(err)?;
+    let plane = decoded
+        .planes()
+        .interleaved
+        .ok_or_else(|| ImagingError::decode(format, "no interleaved plane"))?;
+    let channels = if alpha { 4 } else { 3 };
+    let row_bytes = plane.width as usize * channels;
+    let mut packed = Vec::with_capacity(row_bytes * plane.height as usize);
+    for row in plane.data.chunks(plane.stride).take(plane.height as usize) {
+        packed.extend_from_slice(
+            row.get(..row_bytes)
+                .ok_or_else(|| ImagingError::decode(format, "short row"))?,
+        );
+    }
+    let mut image = if alpha {
+        RgbImage::from_rgba_on_white(plane.width, plane.height, &packed)
+    } else {
+        RgbImage {
+            width: plane.width,
+            height: plane.height,
+            pixels: packed,
+        }
+    };
+    if let Err(w) = color::rgb_to_srgb(&mut image, &source) {
+        warnings.push(w);
+    }
+    // libheif has applied the container's transformations; HEIF says EXIF orientation is
+    // informational only, so nothing more is to be done.
+    let exif = ExifFacts {
+        orientation: Orientation::Normal,
+        ..exif
+    };
+    Ok(Decoded {
+        format,
+        stored_width: image.width,
+        stored_height: image.height,
+        image,
+        orientation: Orientation::Normal,
+        exif,
+        warnings,
+    })
+}
+
+/// HEIF EXIF blocks start with a 4-byte offset to the TIFF header.
+fn heif_exif_tiff(block: &[u8]) -> Option<Vec<u8>> {
+    let offset = u32::from_be_bytes(block.get(..4)?.try_into().ok()?) as usize;
+    block.get(4 + offset..).map(<[u8]>::to_vec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shrink_keeps_the_long_side_at_or_above_the_minimum() {
+        assert_eq!(jpeg_shrink(6000, 4000, Some(2048)), 2);
+        assert_eq!(jpeg_shrink(6000, 4000, Some(700)), 8);
+        assert_eq!(jpeg_shrink(1800, 1200, Some(2048)), 1);
+        assert_eq!(jpeg_shrink(4096, 10, Some(2048)), 2);
+        assert_eq!(jpeg_shrink(6000, 4000, None), 1);
+    }
+
+    #[test]
+    fn html_is_unsupported_and_named() {
+        let e = decode(b"<!DOCTYPE html><html></html>", &Limits::default(), None).expect_err("must fail");
+        assert_eq!(e.kind(), "unsupported");
+        assert!(e.to_string().contains("html"), "{e}");
+    }
+
+    #[test]
+    fn oversized_input_is_refused_before_anything_else() {
+        let limits = Limits {
+            max_input_bytes: 4,
+            ..Limits::default()
+        };
+        let e = decode(b"\xFF\xD8\xFF\xE0\0\0", &limits, None).expect_err("must fail");
+        assert_eq!(e.kind(), "limits");
+    }
+}

@@ -1,0 +1,107 @@
+//! Reads the metadata segments of a JPEG (EXIF, ICC, Adobe) without decoding it.
+
+/// What the header segments of a JPEG carry.
+#[derive(Debug, Default)]
+pub(crate) struct JpegSegments {
+    /// The TIFF structure of the APP1 `Exif` segment.
+    pub exif: Option<Vec<u8>>,
+    /// The ICC profile, reassembled from its APP2 chunks in sequence order.
+    pub icc: Option<Vec<u8>>,
+    /// An Adobe APP14 segment is present: 4-component data is stored inverted.
+    pub adobe: bool,
+    /// Width and height declared by the start-of-frame segment.
+    pub frame_size: Option<(u32, u32)>,
+}
+
+const EXIF_ID: &[u8] = b"Exif\0\0";
+const ICC_ID: &[u8] = b"ICC_PROFILE\0";
+
+/// Walks the segments up to the start of scan. Malformed segments end the walk: the
+/// decoder, not this reader, decides whether the file is broken.
+pub(crate) fn read_segments(bytes: &[u8]) -> JpegSegments {
+    let mut found = JpegSegments::default();
+    let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
+    let mut pos = 2; // after SOI
+    while pos + 4 <= bytes.len() {
+        if bytes[pos] != 0xFF {
+            break;
+        }
+        let marker = bytes[pos + 1];
+        if marker == 0xFF {
+            pos += 1; // fill byte
+            continue;
+        }
+        if marker == 0xDA || marker == 0xD9 {
+            break; // start of scan or end of image
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]));
+        if len < 2 || pos + 2 + len > bytes.len() {
+            break;
+        }
+        let payload = &bytes[pos + 4..pos + 2 + len];
+        match marker {
+            0xE1 if found.exif.is_none() && payload.starts_with(EXIF_ID) => {
+                found.exif = Some(payload[EXIF_ID.len()..].to_vec());
+            }
+            0xE2 if payload.starts_with(ICC_ID) && payload.len() > ICC_ID.len() + 2 => {
+                let seq = payload[ICC_ID.len()];
+                icc_chunks.push((seq, &payload[ICC_ID.len() + 2..]));
+            }
+            0xEE if payload.starts_with(b"Adobe") => found.adobe = true,
+            // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) && payload.len() >= 5 => {
+                let height = u16::from_be_bytes([payload[1], payload[2]]);
+                let width = u16::from_be_bytes([payload[3], payload[4]]);
+                found.frame_size = Some((u32::from(width), u32::from(height)));
+            }
+            _ => {}
+        }
+        pos += 2 + len;
+    }
+    if !icc_chunks.is_empty() {
+        icc_chunks.sort_by_key(|(seq, _)| *seq);
+        found.icc = Some(
+            icc_chunks
+                .into_iter()
+                .flat_map(|(_, c)| c.iter().copied())
+                .collect(),
+        );
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+        let len = (payload.len() + 2) as u16;
+        let mut out = vec![0xFF, marker];
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn reassembles_icc_chunks_in_sequence_order() {
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend(segment(0xE2, b"ICC_PROFILE\0\x02\x02world"));
+        jpeg.extend(segment(0xE2, b"ICC_PROFILE\0\x01\x02hello "));
+        jpeg.extend(segment(0xE1, b"Exif\0\0II*\0"));
+        jpeg.extend(segment(0xEE, b"Adobe\0\0\0\0\0\x02"));
+        jpeg.extend(segment(0xC2, &[8, 0x0F, 0xA0, 0x17, 0x70, 3]));
+        jpeg.extend([0xFF, 0xDA, 0, 2]);
+        let found = read_segments(&jpeg);
+        assert_eq!(found.icc.as_deref(), Some(&b"hello world"[..]));
+        assert_eq!(found.exif.as_deref(), Some(&b"II*\0"[..]));
+        assert!(found.adobe);
+        assert_eq!(found.frame_size, Some((6000, 4000)));
+    }
+
+    #[test]
+    fn stops_at_a_truncated_segment() {
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE1, 0x40, 0x00, b'E'];
+        let found = read_segments(&jpeg);
+        assert!(found.exif.is_none() && found.icc.is_none());
+    }
+}

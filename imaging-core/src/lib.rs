@@ -1,0 +1,33 @@
+//! `imaging-core`: the pure, synchronous heart of photo-suite.
+//!
+//! Bytes and typed options in, typed results out: no I/O, no async, no knowledge of buckets or
+//! keys. The rendition job ([`render_renditions`]) decodes a photo once (JPEG with DCT
+//! shrink-on-load), converts it to sRGB, resizes it in a Lanczos3 cascade, applies the EXIF
+//! orientation and encodes metadata-free JPEGs. Limits are checked from the header before any
+//! pixel is decoded.
+#![warn(missing_docs)]
+
+mod color;
+pub mod decode;
+mod encode;
+mod error;
+pub mod format;
+mod jpeg_markers;
+mod limits;
+pub mod metadata;
+mod orient;
+mod pixels;
+mod rendition;
+pub mod resize;
+
+pub use decode::{decode, Decoded};
+pub use encode::encode_jpeg;
+pub use error::{ImagingError, Result};
+pub use format::ImageFormat;
+pub use limits::{LimitExceeded, Limits};
+pub use metadata::{ExifFacts, Gps, Orientation};
+pub use orient::apply_orientation;
+pub use pixels::RgbImage;
+pub use rendition::{
+    analyze, render_renditions, PhotoInfo, Rendition, RenditionOptions, RenditionSet,
+};

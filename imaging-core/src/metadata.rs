@@ -1,0 +1,242 @@
+//! EXIF facts a photo book needs: orientation, capture time, camera, GPS.
+
+use exif::{Exif, In, Tag, Value};
+use serde::Serialize;
+
+/// EXIF orientation: how the stored pixels must be transformed to be upright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(into = "u8")]
+pub enum Orientation {
+    /// 1: stored upright.
+    #[default]
+    Normal,
+    /// 2: mirrored left-right.
+    FlipHorizontal,
+    /// 3: rotated 180°.
+    Rotate180,
+    /// 4: mirrored top-bottom.
+    FlipVertical,
+    /// 5: mirrored along the top-left to bottom-right diagonal.
+    Transpose,
+    /// 6: must be rotated 90° clockwise.
+    Rotate90,
+    /// 7: mirrored along the top-right to bottom-left diagonal.
+    Transverse,
+    /// 8: must be rotated 270° clockwise.
+    Rotate270,
+}
+
+impl Orientation {
+    /// From the EXIF value; anything outside 1..=8 (such as 0) means upright.
+    pub fn from_exif(value: u32) -> Self {
+        match value {
+            2 => Orientation::FlipHorizontal,
+            3 => Orientation::Rotate180,
+            4 => Orientation::FlipVertical,
+            5 => Orientation::Transpose,
+            6 => Orientation::Rotate90,
+            7 => Orientation::Transverse,
+            8 => Orientation::Rotate270,
+            _ => Orientation::Normal,
+        }
+    }
+
+    /// The EXIF value, 1..=8.
+    pub fn exif_value(self) -> u8 {
+        self as u8 + 1
+    }
+
+    /// Whether width and height trade places when the image is made upright.
+    pub fn swaps_dimensions(self) -> bool {
+        matches!(
+            self,
+            Orientation::Transpose
+                | Orientation::Rotate90
+                | Orientation::Transverse
+                | Orientation::Rotate270
+        )
+    }
+}
+
+impl From<Orientation> for u8 {
+    fn from(o: Orientation) -> u8 {
+        o.exif_value()
+    }
+}
+
+/// A GPS position in decimal degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Gps {
+    /// Latitude, north positive.
+    pub lat: f64,
+    /// Longitude, east positive.
+    pub lon: f64,
+}
+
+/// What the EXIF block says, each fact absent when missing or malformed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExifFacts {
+    /// Orientation of the stored pixels.
+    pub orientation: Orientation,
+    /// DateTimeOriginal as ISO 8601 (`2019-03-21T11:04:22`), with `OffsetTimeOriginal` appended
+    /// when present (`+02:00`).
+    pub taken_at: Option<String>,
+    /// Camera maker.
+    pub make: Option<String>,
+    /// Camera model.
+    pub model: Option<String>,
+    /// Position; a 0/0 fix or a missing coordinate is no GPS.
+    pub gps: Option<Gps>,
+}
+
+impl ExifFacts {
+    /// Parses a raw EXIF (TIFF-structured) block. Broken EXIF never fails a photo: what can be
+    /// read is kept, and the second value says what was wrong.
+    pub fn from_tiff(tiff: Vec<u8>) -> (Self, Option<String>) {
+        Self::read(lenient_reader().read_raw(tiff))
+    }
+
+    /// Parses the EXIF of a container (PNG, WebP, TIFF), like [`ExifFacts::from_tiff`].
+    pub fn from_container(bytes: &[u8]) -> (Self, Option<String>) {
+        Self::read(lenient_reader().read_from_container(&mut std::io::Cursor::new(bytes)))
+    }
+
+    fn read(result: Result<Exif, exif::Error>) -> (Self, Option<String>) {
+        let mut problems = Vec::new();
+        match result.or_else(|e| e.distill_partial_result(|errors| problems = errors)) {
+            Ok(exif) => {
+                let warning = (!problems.is_empty()).then(|| {
+                    let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                    format!("EXIF partly unreadable, the rest kept: {}", list.join("; "))
+                });
+                (Self::from_exif(&exif), warning)
+            }
+            Err(exif::Error::NotFound(_)) => (Self::default(), None),
+            Err(e) => (Self::default(), Some(format!("EXIF ignored: {e}"))),
+        }
+    }
+
+    fn from_exif(exif: &Exif) -> Self {
+        let orientation = exif
+            .get_field(Tag::Orientation, In::PRIMARY)
+            .and_then(|f| f.value.get_uint(0))
+            .map(Orientation::from_exif)
+            .unwrap_or_default();
+        ExifFacts {
+            orientation,
+            taken_at: taken_at(exif),
+            make: ascii(exif, Tag::Make),
+            model: ascii(exif, Tag::Model),
+            gps: gps(exif),
+        }
+    }
+}
+
+fn lenient_reader() -> exif::Reader {
+    let mut reader = exif::Reader::new();
+    reader.continue_on_error(true);
+    reader
+}
+
+fn ascii(exif: &Exif, tag: Tag) -> Option<String> {
+    let field = exif.get_field(tag, In::PRIMARY)?;
+    let Value::Ascii(parts) = &field.value else {
+        return None;
+    };
+    let text = String::from_utf8_lossy(parts.first()?);
+    let text = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+fn taken_at(exif: &Exif) -> Option<String> {
+    let field = exif
+        .get_field(Tag::DateTimeOriginal, In::PRIMARY)
+        .or_else(|| exif.get_field(Tag::DateTime, In::PRIMARY))?;
+    let Value::Ascii(parts) = &field.value else {
+        return None;
+    };
+    let dt = exif::DateTime::from_ascii(parts.first()?).ok()?;
+    let valid = (1..=12).contains(&dt.month)
+        && (1..=31).contains(&dt.day)
+        && dt.hour < 24
+        && dt.minute < 60
+        && dt.second < 61;
+    if !valid {
+        return None;
+    }
+    let mut text = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second
+    );
+    if let Some(offset) = ascii(exif, Tag::OffsetTimeOriginal).filter(|o| is_offset(o)) {
+        text.push_str(&offset);
+    }
+    Some(text)
+}
+
+/// `+HH:MM` or `-HH:MM`.
+fn is_offset(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 6
+        && (b[0] == b'+' || b[0] == b'-')
+        && b[1..3].iter().all(u8::is_ascii_digit)
+        && b[3] == b':'
+        && b[4..6].iter().all(u8::is_ascii_digit)
+}
+
+fn gps(exif: &Exif) -> Option<Gps> {
+    let lat = degrees(exif, Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S')?;
+    let lon = degrees(exif, Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W')?;
+    let in_range = lat.abs() <= 90.0 && lon.abs() <= 180.0;
+    let null_island = lat == 0.0 && lon == 0.0;
+    (in_range && !null_island).then_some(Gps { lat, lon })
+}
+
+fn degrees(exif: &Exif, tag: Tag, ref_tag: Tag, negative_ref: u8) -> Option<f64> {
+    let field = exif.get_field(tag, In::PRIMARY)?;
+    let Value::Rational(parts) = &field.value else {
+        return None;
+    };
+    if parts.is_empty() || parts.iter().any(|r| r.denom == 0) {
+        return None; // 0/0 rationals: an "empty" fix
+    }
+    let value = parts
+        .iter()
+        .take(3)
+        .zip([1.0, 60.0, 3600.0])
+        .map(|(r, div)| r.to_f64() / div)
+        .sum::<f64>();
+    let negative = exif
+        .get_field(ref_tag, In::PRIMARY)
+        .and_then(|f| match &f.value {
+            Value::Ascii(v) => v.first().and_then(|s| s.first().copied()),
+            _ => None,
+        })
+        .is_some_and(|c| c.eq_ignore_ascii_case(&negative_ref));
+    value
+        .is_finite()
+        .then_some(if negative { -value } else { value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_orientation_means_upright() {
+        assert_eq!(Orientation::from_exif(0), Orientation::Normal);
+        assert_eq!(Orientation::from_exif(9), Orientation::Normal);
+        for v in 1..=8 {
+            assert_eq!(u32::from(Orientation::from_exif(v).exif_value()), v);
+        }
+        assert!(Orientation::from_exif(6).swaps_dimensions());
+        assert!(!Orientation::from_exif(3).swaps_dimensions());
+    }
+
+    #[test]
+    fn offsets_are_validated() {
+        assert!(is_offset("+02:00"));
+        assert!(!is_offset("02:00"));
+        assert!(!is_offset("+2:00 "));
+    }
+}

@@ -1,0 +1,139 @@
+//! `photo-suite`: runs the photo pipeline on a local folder, no AWS needed.
+//!
+//! `photo-suite ingest <INPUT_DIR> --out <OUT_DIR>` writes renditions and analysis with the same
+//! key layout as the output bucket; `photo-suite analyze <FILE>` prints one photo's analysis.
+
+mod ingest;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use imaging_core::{Limits, RenditionOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code when some photos failed (the others were still processed).
+const EXIT_SOME_FAILED: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "photo-suite",
+    version,
+    about = "Photo renditions and analysis for photo books"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make renditions and analysis for every photo under a folder (recursively).
+    Ingest {
+        /// Folder of photos.
+        input_dir: PathBuf,
+        /// Where renditions/, analysis/ and failures.jsonl are written.
+        #[arg(long)]
+        out: PathBuf,
+        /// Longest side of each rendition, largest first.
+        #[arg(long, value_delimiter = ',', default_value = "2048,1024,256")]
+        sizes: Vec<u32>,
+        /// JPEG quality of the renditions.
+        #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
+        quality: u8,
+        /// Photos processed at once (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Print the analysis JSON of one photo on stdout.
+    Analyze {
+        /// The photo.
+        file: PathBuf,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+}
+
+#[derive(Args)]
+struct LimitArgs {
+    /// Largest input file, in bytes.
+    #[arg(long, default_value_t = Limits::default().max_input_bytes)]
+    max_bytes: u64,
+    /// Largest image, in pixels (width x height).
+    #[arg(long, default_value_t = Limits::default().max_pixels)]
+    max_pixels: u64,
+    /// Longest accepted width or height.
+    #[arg(long, default_value_t = Limits::default().max_side)]
+    max_side: u32,
+}
+
+impl From<LimitArgs> for Limits {
+    fn from(a: LimitArgs) -> Self {
+        Limits {
+            max_input_bytes: a.max_bytes,
+            max_pixels: a.max_pixels,
+            max_side: a.max_side,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("photo-suite: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Ingest {
+            input_dir,
+            out,
+            sizes,
+            quality,
+            threads,
+            limits,
+        } => {
+            let options = RenditionOptions {
+                sizes,
+                quality,
+                limits: limits.into(),
+                ..RenditionOptions::default()
+            };
+            let summary = ingest::ingest_folder(&input_dir, &out, &options, threads)?;
+            eprintln!(
+                "photo-suite: {} photos processed, {} failed, in {:.1} s",
+                summary.processed,
+                summary.failed,
+                summary.elapsed.as_secs_f64()
+            );
+            Ok(if summary.failed > 0 {
+                ExitCode::from(EXIT_SOME_FAILED)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Analyze { file, limits } => {
+            let limits: Limits = limits.into();
+            let bytes = ingest::read_limited(&file, &limits)
+                .with_context(|| format!("reading {}", file.display()))?;
+            match imaging_core::analyze(&bytes, &limits) {
+                Ok((info, warnings)) => {
+                    for w in warnings {
+                        eprintln!("photo-suite: warning: {}: {w}", file.display());
+                    }
+                    println!("{}", serde_json::to_string_pretty(&info)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("photo-suite: failed {}: {}: {e}", file.display(), e.kind());
+                    Ok(ExitCode::from(EXIT_SOME_FAILED))
+                }
+            }
+        }
+    }
+}
