@@ -119,8 +119,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Analyze { file, limits } => {
             let limits: Limits = limits.into();
-            let bytes = ingest::read_limited(&file, &limits)
-                .with_context(|| format!("reading {}", file.display()))?;
+            let bytes = match ingest::read_limited(&file, &limits) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+                    eprintln!("photo-suite: failed {}: limits: {e}", file.display());
+                    return Ok(ExitCode::from(EXIT_SOME_FAILED));
+                }
+                Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
+            };
             match imaging_core::analyze(&bytes, &limits) {
                 Ok((info, warnings)) => {
                     for w in warnings {

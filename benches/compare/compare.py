@@ -356,6 +356,7 @@ def main() -> int:
                 print(f"... {photo.name}: {tool}", file=sys.stderr, flush=True)
                 results.append(measure(tool, photo, out, args.iterations, args.timeout))
             rows.append((photo, results))
+        header.append(f"- Load average {os.getloadavg()[0]:.2f} at end of timing")
         for photo, results in rows:
             print(f"... {photo.name}: quality guard", file=sys.stderr, flush=True)
             quality(photo, results, outs[photo])

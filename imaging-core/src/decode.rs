@@ -189,9 +189,9 @@ fn decode_with_image_crate(bytes: &[u8], limits: &Limits, format: ImageFormat) -
     let raw_exif = decoder.exif_metadata().map_err(err)?;
     let exif = match (raw_exif, format) {
         (Some(tiff), _) => keep_warning(ExifFacts::from_tiff(tiff), &mut warnings),
-        // A TIFF file is itself an EXIF structure.
-        (None, ImageFormat::Tiff) => keep_warning(ExifFacts::from_container(bytes), &mut warnings),
-        (None, _) => ExifFacts::default(),
+        // A TIFF file is itself an EXIF structure, and a PNG eXIf chunk may follow the image
+        // data, where the decoder has not looked yet.
+        (None, _) => keep_warning(ExifFacts::from_container(bytes), &mut warnings),
     };
     let icc = decoder.icc_profile().unwrap_or(None);
     let dynamic = image::DynamicImage::from_decoder(decoder).map_err(err)?;

@@ -194,17 +194,20 @@ fn gps(exif: &Exif) -> Option<Gps> {
 
 fn degrees(exif: &Exif, tag: Tag, ref_tag: Tag, negative_ref: u8) -> Option<f64> {
     let field = exif.get_field(tag, In::PRIMARY)?;
-    let Value::Rational(parts) = &field.value else {
-        return None;
+    // Cameras write RATIONAL as the standard says, and some (Nokia) SRATIONAL.
+    let parts: Vec<(f64, f64)> = match &field.value {
+        Value::Rational(v) => v.iter().map(|r| (f64::from(r.num), f64::from(r.denom))).collect(),
+        Value::SRational(v) => v.iter().map(|r| (f64::from(r.num), f64::from(r.denom))).collect(),
+        _ => return None,
     };
-    if parts.is_empty() || parts.iter().any(|r| r.denom == 0) {
+    if parts.is_empty() || parts.iter().any(|&(_, denom)| denom == 0.0) {
         return None; // 0/0 rationals: an "empty" fix
     }
     let value = parts
         .iter()
         .take(3)
         .zip([1.0, 60.0, 3600.0])
-        .map(|(r, div)| r.to_f64() / div)
+        .map(|((num, denom), div)| num / denom / div)
         .sum::<f64>();
     let negative = exif
         .get_field(ref_tag, In::PRIMARY)

@@ -1,0 +1,275 @@
+//! End-to-end tests of the `photo-suite` CLI on the real photo corpus (`../shared/photos`).
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+
+const SIZES: [u32; 3] = [2048, 1024, 256];
+
+fn decode_rgb(bytes: &[u8]) -> image::RgbImage {
+    image::load_from_memory(bytes).expect("output decodes").to_rgb8()
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+fn failures(out: &Path) -> Vec<Value> {
+    std::fs::read_to_string(out.join("failures.jsonl"))
+        .expect("failures.jsonl is always written")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+/// Mean absolute difference per channel between two same-size images.
+fn mean_abs_diff(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    total as f64 / a.as_raw().len() as f64
+}
+
+#[test]
+fn every_exif_orientation_comes_out_upright() {
+    let out = scratch("orientation");
+    let result = ingest(&photos().join("exif-orientation"), &out);
+    assert_eq!(result.status.code(), Some(0), "{}", String::from_utf8_lossy(&result.stderr));
+
+    for kind in ["Landscape", "Portrait"] {
+        let expected_size = if kind == "Landscape" { (1800, 1200) } else { (1200, 1800) };
+        let reference = decode_rgb(&std::fs::read(out.join(format!("renditions/{kind}_1.jpg/256.jpg"))).expect("reference"));
+        for n in 0..=8 {
+            let key = format!("{kind}_{n}.jpg");
+            let big = decode_rgb(&std::fs::read(out.join(format!("renditions/{key}/2048.jpg"))).expect("2048"));
+            assert_eq!(big.dimensions(), expected_size, "{key}: never upscaled, upright");
+            let small = decode_rgb(&std::fs::read(out.join(format!("renditions/{key}/256.jpg"))).expect("256"));
+            // The digit drawn on each file differs; the scene around it must be the same pixels.
+            let diff = mean_abs_diff(&small, &reference);
+            assert!(diff < 6.0, "{key} differs from the upright reference by {diff:.1}");
+            // A mirrored image would differ much more: the check can fail.
+            let mirrored = image::imageops::flip_horizontal(&small);
+            assert!(mean_abs_diff(&mirrored, &reference) > 3.0 * diff.max(2.0), "{key}: test has no power");
+            let analysis = read_json(&out.join(format!("analysis/{key}.json")));
+            assert_eq!(analysis["width"], expected_size.0, "{key}");
+            assert_eq!(analysis["height"], expected_size.1, "{key}");
+            assert_eq!(analysis["orientation"], if n == 0 { 1 } else { n }, "{key}");
+        }
+    }
+}
+
+/// Ingests `folder`, then checks every photo against MANIFEST.tsv: rendition sizes, upright,
+/// no metadata in outputs, and the EXIF facts in the analysis.
+fn check_folder_against_manifest(folder: &str) {
+    let out = scratch(&format!("manifest-{folder}"));
+    let result = ingest(&photos().join(folder), &out);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    // Every file of these folders is a photo we support: none may fail.
+    assert_eq!(result.status.code(), Some(0), "{stderr}");
+    assert!(failures(&out).is_empty());
+
+    let manifest = manifest();
+    let rows: Vec<_> = manifest.values().filter(|r| r.path.starts_with(&format!("{folder}/"))).collect();
+    assert!(rows.len() >= 8, "manifest rows for {folder}");
+    for row in rows {
+        let key = &row.path[folder.len() + 1..];
+        let (w, h) = row.upright();
+        let analysis = read_json(&out.join(format!("analysis/{key}.json")));
+        assert_eq!((analysis["width"].as_u64(), analysis["height"].as_u64()), (Some(w.into()), Some(h.into())), "{key}");
+
+        for side in SIZES {
+            let bytes = std::fs::read(out.join(format!("renditions/{key}/{side}.jpg"))).expect("rendition");
+            let segments = jpeg_segments(&bytes);
+            assert!(
+                !segments.iter().any(|(m, p)| *m == 0xE1 || (*m == 0xE2 && p.starts_with(b"ICC_PROFILE"))),
+                "{key}/{side}: outputs carry no EXIF, GPS or ICC"
+            );
+            let sof = segments.iter().find(|(m, _)| *m == 0xC0).expect("baseline SOF");
+            assert_eq!(sof.1[5], 3, "{key}/{side}: 3 components (sRGB colour)");
+            assert_eq!(sof.1[7], 0x22, "{key}/{side}: 4:2:0 luma sampling");
+            let image = decode_rgb(&bytes);
+            assert_eq!(image.dimensions(), fit(w, h, side), "{key}/{side}");
+        }
+
+        let expect_str = |field: &str| analysis[field].as_str().map(str::to_string);
+        match row.fact("EXIF Make/Model") {
+            Some(camera) => {
+                let ours = format!("{} {}", expect_str("make").unwrap_or_default(), expect_str("model").unwrap_or_default());
+                assert_eq!(ours.trim(), camera.trim(), "{key}: camera");
+            }
+            None => assert!(analysis["make"].is_null() && analysis["model"].is_null(), "{key}: no camera"),
+        }
+        match row.fact("DateTimeOriginal") {
+            Some(dt) => {
+                let iso = dt.trim().replacen(':', "-", 2).replacen(' ', "T", 1);
+                let ours = expect_str("taken_at").unwrap_or_default();
+                assert!(ours.starts_with(&iso), "{key}: taken_at {ours} vs {iso}");
+            }
+            None => assert!(analysis["taken_at"].is_null(), "{key}: no capture time"),
+        }
+        let gps = row.fact("GPS").and_then(|g| {
+            let (lat, lon) = g.split_once(',')?;
+            Some((lat.parse::<f64>().ok()?, lon.parse::<f64>().ok()?))
+        });
+        match gps {
+            Some((lat, lon)) => {
+                let ours = &analysis["gps"];
+                let (olat, olon) = (ours["lat"].as_f64().expect("lat"), ours["lon"].as_f64().expect("lon"));
+                assert!((olat - lat).abs() < 1e-4 && (olon - lon).abs() < 1e-4, "{key}: gps {ours}");
+            }
+            None => assert!(analysis["gps"].is_null(), "{key}: no GPS (0/0 and missing fixes are none)"),
+        }
+    }
+}
+
+#[test]
+fn camera_photos_render_with_their_exif_facts() {
+    check_folder_against_manifest("camera");
+}
+
+#[test]
+fn every_format_renders_with_its_exif_facts() {
+    check_folder_against_manifest("formats");
+}
+
+/// Mean colourfulness (max - min channel) of an image.
+fn chroma(image: &image::RgbImage) -> f64 {
+    let total: u64 = image
+        .pixels()
+        .map(|p| u64::from(p.0.iter().max().unwrap_or(&0) - p.0.iter().min().unwrap_or(&0)))
+        .sum();
+    total as f64 / (image.width() * image.height()) as f64
+}
+
+#[test]
+fn wide_gamut_photos_are_converted_to_srgb() {
+    let input = scratch("wide-gamut-in");
+    let out = scratch("wide-gamut-out");
+    for name in ["jpeg_icc_adobergb_canon.jpg", "jpeg_icc_displayp3_nikon.jpg"] {
+        std::fs::copy(photos().join("formats").join(name), input.join(name)).expect("copy");
+    }
+    assert_eq!(ingest(&input, &out).status.code(), Some(0));
+    for name in ["jpeg_icc_adobergb_canon.jpg", "jpeg_icc_displayp3_nikon.jpg"] {
+        let ours = decode_rgb(&std::fs::read(out.join(format!("renditions/{name}/256.jpg"))).expect("rendition"));
+        // The same pixels read as if they were sRGB (no colour management) look duller: a wider
+        // gamut's values mean more saturated colours once converted.
+        let naive = image::open(photos().join("formats").join(name)).expect("decode original").to_rgb8();
+        let naive = image::imageops::resize(&naive, ours.width(), ours.height(), image::imageops::FilterType::Lanczos3);
+        let (c_ours, c_naive) = (chroma(&ours), chroma(&naive));
+        assert!(c_ours > c_naive * 1.03, "{name}: chroma {c_ours:.1} vs unmanaged {c_naive:.1}");
+    }
+}
+
+#[test]
+fn broken_files_fail_with_typed_errors_and_leave_no_output() {
+    let out = scratch("broken");
+    let result = ingest(&photos().join("broken"), &out);
+    assert_eq!(result.status.code(), Some(2), "exit code 2 when any file failed");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let failed = failures(&out);
+    let kinds = ["unsupported", "decode", "limits"];
+    for f in &failed {
+        let key = f["key"].as_str().expect("key");
+        assert!(kinds.contains(&f["kind"].as_str().expect("kind")), "{f}");
+        assert!(!f["message"].as_str().expect("message").is_empty());
+        assert!(stderr.contains(key), "{key} reported on stderr");
+        assert!(!out.join(format!("renditions/{key}")).exists(), "{key}: no renditions");
+        assert!(!out.join(format!("analysis/{key}.json")).exists(), "{key}: no analysis");
+    }
+    let kind_of = |key: &str| failed.iter().find(|f| f["key"] == key).map(|f| f["kind"].as_str().unwrap_or_default().to_string());
+    for bomb in ["bomb_jpeg_65535x65535.jpg", "bomb_png_65536x65536.png", "bomb_avif_17000x17000.avif"] {
+        assert_eq!(kind_of(bomb).as_deref(), Some("limits"), "{bomb} refused from its header");
+    }
+    assert_eq!(kind_of("not_an_image_html.jpg").as_deref(), Some("unsupported"));
+    assert_eq!(kind_of("empty_0_bytes.jpg").as_deref(), Some("unsupported"));
+    for truncated in ["truncated_jpeg_10000B_libvips.jpg", "truncated_image.png", "truncated_real_photo_half.jpg"] {
+        assert_eq!(kind_of(truncated).as_deref(), Some("decode"), "{truncated}");
+    }
+    // Every file is accounted for: either outputs or a failure line.
+    for entry in std::fs::read_dir(photos().join("broken")).expect("broken/") {
+        let name = entry.expect("entry").file_name().to_string_lossy().to_string();
+        let rendered = out.join(format!("analysis/{name}.json")).exists();
+        assert!(rendered != kind_of(&name).is_some(), "{name}: exactly one of output or failure");
+    }
+}
+
+#[test]
+fn a_second_run_writes_byte_identical_outputs() {
+    let input = scratch("idem-in");
+    std::fs::create_dir_all(input.join("nested/deeper")).expect("mkdir");
+    for (from, to) in [
+        ("exif-orientation/Portrait_6.jpg", "nested/deeper/p6.jpg"),
+        ("formats/heic_iphone7.heic", "phone photo.heic"),
+        ("formats/png_alpha_cutout_car.png", "nested/car.png"),
+        ("broken/truncated_image.png", "broken.png"),
+    ] {
+        std::fs::copy(photos().join(from), input.join(to)).expect("copy");
+    }
+    std::fs::write(input.join(".DS_Store"), b"hidden files are skipped").expect("write");
+    let (first, second) = (scratch("idem-1"), scratch("idem-2"));
+    assert_eq!(ingest(&input, &first).status.code(), Some(2));
+    assert_eq!(ingest(&input, &second).status.code(), Some(2));
+    assert_eq!(ingest(&input, &second).status.code(), Some(2), "re-run over its own outputs");
+    let (a, b) = (tree(&first), tree(&second));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    assert!(a == b, "outputs differ between runs");
+    for key in ["nested/deeper/p6.jpg", "phone photo.heic", "nested/car.png"] {
+        for side in SIZES {
+            assert!(a.contains_key(Path::new(&format!("renditions/{key}/{side}.jpg"))), "{key}/{side}");
+        }
+    }
+    assert!(!a.keys().any(|k| k.to_string_lossy().contains("DS_Store")));
+    assert_eq!(failures(&first).len(), 1);
+    assert_eq!(failures(&first)[0]["key"], "broken.png");
+}
+
+#[test]
+fn a_photo_that_turns_bad_loses_its_old_outputs() {
+    let input = scratch("turns-bad-in");
+    let out = scratch("turns-bad-out");
+    std::fs::copy(photos().join("faces/hopper.jpg"), input.join("a.jpg")).expect("copy");
+    assert_eq!(ingest(&input, &out).status.code(), Some(0));
+    assert!(out.join("renditions/a.jpg/256.jpg").exists());
+    std::fs::copy(photos().join("broken/truncated_jpeg_10000B_sharp.jpg"), input.join("a.jpg")).expect("copy");
+    assert_eq!(ingest(&input, &out).status.code(), Some(2));
+    assert!(!out.join("renditions/a.jpg").exists() && !out.join("analysis/a.jpg.json").exists());
+}
+
+#[test]
+fn analyze_prints_the_upright_facts_as_json() {
+    let file = photos().join("faces/curie_portrait_orientation6.jpg");
+    let result = photo_suite(&["analyze".as_ref(), file.as_os_str()]);
+    assert_eq!(result.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&result.stdout).expect("JSON on stdout");
+    assert_eq!(json["width"], 840);
+    assert_eq!(json["height"], 700);
+    assert_eq!(json["orientation"], 6);
+    assert_eq!(json["format"], "jpeg");
+    assert!(json["gps"].is_null());
+
+    let html = photos().join("broken/not_an_image_html.jpg");
+    let result = photo_suite(&["analyze".as_ref(), html.as_os_str()]);
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("unsupported"));
+    assert!(result.stdout.is_empty());
+}
+
+#[test]
+fn limits_are_configurable_and_checked_before_decoding() {
+    let file = photos().join("faces/craft_beer_24mp.jpg");
+    let result = photo_suite(&["analyze".as_ref(), file.as_os_str(), "--max-pixels".as_ref(), "20000000".as_ref()]);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("limits") && stderr.contains("6000x4000"), "{stderr}");
+    let result = photo_suite(&["analyze".as_ref(), file.as_os_str(), "--max-bytes".as_ref(), "1000".as_ref()]);
+    assert_eq!(result.status.code(), Some(2), "{}", String::from_utf8_lossy(&result.stderr));
+}
