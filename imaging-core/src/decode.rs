@@ -191,7 +191,10 @@ fn decode_with_image_crate(bytes: &[u8], limits: &Limits, format: ImageFormat) -
         (Some(tiff), _) => keep_warning(ExifFacts::from_tiff(tiff), &mut warnings),
         // A TIFF file is itself an EXIF structure, and a PNG eXIf chunk may follow the image
         // data, where the decoder has not looked yet.
-        (None, _) => keep_warning(ExifFacts::from_container(bytes), &mut warnings),
+        (None, ImageFormat::Png | ImageFormat::Webp | ImageFormat::Tiff) => {
+            keep_warning(ExifFacts::from_container(bytes), &mut warnings)
+        }
+        (None, _) => ExifFacts::default(), // GIF has no EXIF
     };
     let icc = decoder.icc_profile().unwrap_or(None);
     let dynamic = image::DynamicImage::from_decoder(decoder).map_err(err)?;
@@ -342,7 +345,8 @@ mod tests {
 
     #[test]
     fn html_is_unsupported_and_named() {
-        let e = decode(b"<!DOCTYPE html><html></html>", &Limits::default(), None).expect_err("must fail");
+        let e = decode(b"<!DOCTYPE html><html></html>", &Limits::default(), None)
+            .expect_err("must fail");
         assert_eq!(e.kind(), "unsupported");
         assert!(e.to_string().contains("html"), "{e}");
     }

@@ -196,8 +196,14 @@ fn degrees(exif: &Exif, tag: Tag, ref_tag: Tag, negative_ref: u8) -> Option<f64>
     let field = exif.get_field(tag, In::PRIMARY)?;
     // Cameras write RATIONAL as the standard says, and some (Nokia) SRATIONAL.
     let parts: Vec<(f64, f64)> = match &field.value {
-        Value::Rational(v) => v.iter().map(|r| (f64::from(r.num), f64::from(r.denom))).collect(),
-        Value::SRational(v) => v.iter().map(|r| (f64::from(r.num), f64::from(r.denom))).collect(),
+        Value::Rational(v) => v
+            .iter()
+            .map(|r| (f64::from(r.num), f64::from(r.denom)))
+            .collect(),
+        Value::SRational(v) => v
+            .iter()
+            .map(|r| (f64::from(r.num), f64::from(r.denom)))
+            .collect(),
         _ => return None,
     };
     if parts.is_empty() || parts.iter().any(|&(_, denom)| denom == 0.0) {

@@ -98,7 +98,8 @@ pub fn fit(width: u32, height: u32, max_side: u32) -> (u32, u32) {
     if long <= max_side {
         return (width, height);
     }
-    let scale = |v: u32| (((v as u64 * max_side as u64) + long as u64 / 2) / long as u64).max(1) as u32;
+    let scale =
+        |v: u32| (((v as u64 * max_side as u64) + long as u64 / 2) / long as u64).max(1) as u32;
     (scale(width), scale(height))
 }
 
