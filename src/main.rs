@@ -79,6 +79,7 @@ impl From<LimitArgs> for Limits {
 }
 
 fn main() -> ExitCode {
+    imaging_core::tune_allocator_for_images();
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {

@@ -7,6 +7,7 @@
 //! pixel is decoded.
 #![warn(missing_docs)]
 
+mod alloc;
 mod color;
 pub mod decode;
 mod encode;
@@ -20,6 +21,7 @@ mod pixels;
 mod rendition;
 pub mod resize;
 
+pub use alloc::tune_allocator_for_images;
 pub use decode::{decode, Decoded};
 pub use encode::encode_jpeg;
 pub use error::{ImagingError, Result};

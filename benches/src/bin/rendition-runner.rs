@@ -8,6 +8,7 @@ use photo_suite_benches::process_cpu_time;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
+    imaging_core::tune_allocator_for_images();
     let args: Vec<String> = std::env::args().collect();
     let [_, photo, out_dir, iterations] = args.as_slice() else {
         anyhow::bail!("usage: rendition-runner PHOTO OUT_DIR ITERATIONS");
