@@ -13,6 +13,8 @@ const PHOTOS: [(&str, &str); 2] = [
 ];
 
 fn stages(c: &mut Criterion) {
+    // As the CLI and the Lambdas do at start-up.
+    imaging_core::tune_allocator_for_images();
     let limits = Limits::default();
     for (name, path) in PHOTOS {
         let bytes = std::fs::read(photos_dir().join(path)).expect("corpus photo");
