@@ -1,0 +1,95 @@
+//! The `ingest` Lambda: for every photo uploaded to the uploads bucket (S3 `ObjectCreated`
+//! events), stores renditions and analysis in the output bucket and announces them on SNS.
+//! Permanent failures are published on the failures topic and the invocation succeeds, so
+//! Lambda does not retry them; transient ones fail the invocation, so Lambda retries.
+
+use aws_lambda_events::event::s3::S3Event;
+use lambda_runtime::{service_fn, tracing, Error, LambdaEvent};
+use photo_suite_functions::aws::{clients_from_env, S3Client, S3Store, SnsTopics};
+use photo_suite_functions::config::IngestConfig;
+use photo_suite_functions::ingest::{ingest_upload, IngestSettings, Outcome, TransientError};
+use photo_suite_functions::messages::{Message, PhotoFailed};
+use photo_suite_functions::metrics::IngestMetrics;
+use photo_suite_functions::ports::Publisher;
+use photo_suite_functions::s3_event::uploads;
+use serde_json::{json, Value};
+
+/// Everything built once per cold start.
+struct App {
+    client: S3Client,
+    output: S3Store,
+    topics: SnsTopics,
+    settings: IngestSettings,
+}
+
+impl App {
+    async fn handle(&self, event: LambdaEvent<S3Event>) -> Result<Value, Error> {
+        let mut metrics = IngestMetrics::default();
+        let mut skipped = 0u64;
+        for record in uploads(&event.payload) {
+            let upload = match record {
+                Ok(upload) => upload,
+                Err(bad) => {
+                    let failure = PhotoFailed {
+                        bucket: bad.bucket,
+                        key: bad.raw_key,
+                        kind: "invalid_key".into(),
+                        message: bad.error.to_string(),
+                    };
+                    self.topics.publish(&Message::PhotoFailed(failure)).await?;
+                    metrics.failed += 1;
+                    continue;
+                }
+            };
+            let input = S3Store::new(self.client.clone(), upload.bucket.clone());
+            let outcome =
+                ingest_upload(&upload, &input, &self.output, &self.topics, &self.settings).await;
+            match outcome.map_err(|e: TransientError| Error::from(e.to_string()))? {
+                Outcome::Analyzed {
+                    bytes_in, timings, ..
+                } => {
+                    metrics.processed += 1;
+                    metrics.bytes_in += bytes_in;
+                    metrics.download_ms += timings.download.as_secs_f64() * 1e3;
+                    metrics.process_ms += timings.process.as_secs_f64() * 1e3;
+                    metrics.upload_ms += timings.upload.as_secs_f64() * 1e3;
+                }
+                Outcome::Failed { .. } => metrics.failed += 1,
+                Outcome::Skipped => skipped += 1,
+            }
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis();
+        // EMF: a line on stdout that CloudWatch turns into metrics.
+        println!("{}", metrics.to_emf("ingest", now));
+        Ok(json!({
+            "processed": metrics.processed,
+            "failed": metrics.failed,
+            "skipped": skipped,
+        }))
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    imaging_core::tune_allocator_for_images();
+    let config = IngestConfig::from_env().map_err(|e| {
+        tracing::error!(error = %e, "invalid configuration");
+        Error::from(e.to_string())
+    })?;
+    let (s3, sns) = clients_from_env().await;
+    let app = App {
+        output: S3Store::new(s3.clone(), config.output_bucket.clone()),
+        client: s3,
+        topics: SnsTopics::new(sns, config.events_topic_arn, config.failures_topic_arn),
+        settings: IngestSettings {
+            input_prefix: config.input_prefix,
+            renditions: config.renditions,
+        },
+    };
+    let app = &app;
+    lambda_runtime::run(service_fn(move |event| app.handle(event))).await
+}

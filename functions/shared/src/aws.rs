@@ -1,0 +1,187 @@
+//! AWS adapters: an S3 bucket as [`ObjectStore`], SNS topics as [`Publisher`]. Clients are
+//! built once per cold start and shared by every invocation.
+
+use crate::messages::Message;
+use crate::ports::{ObjectStore, PublishError, Publisher, StoreError, Topic};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+
+/// The S3 client, re-exported so the Lambdas need no SDK dependency of their own.
+pub use aws_sdk_s3::Client as S3Client;
+
+/// Builds the S3 and SNS clients from the standard AWS environment (`AWS_REGION`,
+/// credentials, and `AWS_ENDPOINT_URL` for a local endpoint, in which case S3 is addressed
+/// path-style, as local servers need).
+pub async fn clients_from_env() -> (aws_sdk_s3::Client, aws_sdk_sns::Client) {
+    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let local_endpoint = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+    let s3_config = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(local_endpoint)
+        .build();
+    (
+        aws_sdk_s3::Client::from_conf(s3_config),
+        aws_sdk_sns::Client::new(&shared),
+    )
+}
+
+/// Maps an SDK error to a [`StoreError`], deciding whether a retry may help.
+fn store_error<E>(operation: &'static str, key: &str, err: SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let code = err.code().unwrap_or_default().to_string();
+    let message = DisplayErrorContext(&err).to_string();
+    if status == Some(404) || matches!(code.as_str(), "NoSuchKey" | "NotFound") {
+        return StoreError::not_found(operation, key);
+    }
+    let network = matches!(
+        err,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+    );
+    let throttled = matches!(
+        code.as_str(),
+        "SlowDown"
+            | "Throttling"
+            | "ThrottlingException"
+            | "RequestTimeout"
+            | "InternalError"
+            | "ServiceUnavailable"
+    );
+    if network || throttled || status.is_some_and(|s| s >= 500 || s == 429) {
+        StoreError::transient(operation, key, message)
+    } else {
+        StoreError::permanent(operation, key, message)
+    }
+}
+
+/// An S3 bucket.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3Store {
+    /// The bucket `bucket` through `client`.
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        S3Store {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+}
+
+impl ObjectStore for S3Store {
+    async fn size(&self, key: &str) -> Result<u64, StoreError> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| store_error("head", key, e))?;
+        Ok(head.content_length().unwrap_or_default().max(0) as u64)
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| store_error("get", key, e))?;
+        let body = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::transient("get", key, e))?;
+        Ok(body.into_bytes().to_vec())
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| store_error("put", key, e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| store_error("delete", key, e))?;
+        Ok(())
+    }
+}
+
+/// The events and failures SNS topics.
+#[derive(Debug, Clone)]
+pub struct SnsTopics {
+    client: aws_sdk_sns::Client,
+    events_arn: String,
+    failures_arn: String,
+}
+
+impl SnsTopics {
+    /// Topics by ARN.
+    pub fn new(
+        client: aws_sdk_sns::Client,
+        events_arn: impl Into<String>,
+        failures_arn: impl Into<String>,
+    ) -> Self {
+        SnsTopics {
+            client,
+            events_arn: events_arn.into(),
+            failures_arn: failures_arn.into(),
+        }
+    }
+}
+
+impl Publisher for SnsTopics {
+    async fn publish(&self, message: &Message) -> Result<(), PublishError> {
+        let error = |e: String| PublishError {
+            message_type: message.type_name(),
+            message: e,
+        };
+        let body = serde_json::to_string(message).map_err(|e| error(e.to_string()))?;
+        let arn = match message.topic() {
+            Topic::Events => &self.events_arn,
+            Topic::Failures => &self.failures_arn,
+        };
+        let type_attribute = aws_sdk_sns::types::MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(message.type_name())
+            .build()
+            .map_err(|e| error(e.to_string()))?;
+        self.client
+            .publish()
+            .topic_arn(arn)
+            .message(body)
+            .message_attributes("type", type_attribute)
+            .send()
+            .await
+            .map_err(|e| error(aws_sdk_sns::error::DisplayErrorContext(&e).to_string()))?;
+        Ok(())
+    }
+}

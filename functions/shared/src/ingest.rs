@@ -1,0 +1,231 @@
+//! The ingest use-case: one uploaded photo in, renditions + analysis out, announced on a topic.
+//! The same code runs in the `ingest` Lambda (S3 + SNS) and in `photo-suite ingest` (folders).
+
+use crate::keys::{analysis_key, check_safe, rendition_key};
+use crate::messages::{Message, PhotoAnalyzed, PhotoFailed, StoredRendition};
+use crate::ports::{ObjectStore, PublishError, Publisher, Retry, StoreError};
+use imaging_core::{render_renditions, RenditionOptions, RenditionSet};
+use std::time::{Duration, Instant};
+
+/// An upload to process.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The bucket it is in (empty for a local folder).
+    pub bucket: String,
+    /// Its key in the input store (already URL-decoded).
+    pub key: String,
+}
+
+/// What became of an upload. Permanent failures are outcomes, not errors: they are reported on
+/// the failure topic, and retrying them would only fail again.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Renditions and analysis stored, `photo.analyzed` published.
+    Analyzed {
+        /// Bytes read.
+        bytes_in: u64,
+        /// Problems that did not stop processing (e.g. broken EXIF, ignored).
+        warnings: Vec<String>,
+        /// Time per stage.
+        timings: Timings,
+    },
+    /// Refused for good; `photo.failed` published and nothing stored.
+    Failed {
+        /// The error class.
+        kind: String,
+        /// Why.
+        message: String,
+    },
+    /// Not ours to process (outside the input prefix).
+    Skipped,
+}
+
+/// Milliseconds spent per stage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Reading the upload.
+    pub download: Duration,
+    /// Decoding, resizing, encoding.
+    pub process: Duration,
+    /// Writing the outputs.
+    pub upload: Duration,
+}
+
+/// A failure that a retry may fix: the caller (Lambda) must fail so the event is delivered again.
+#[derive(Debug, thiserror::Error)]
+pub enum TransientError {
+    /// Storage failed transiently.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Publishing failed.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    /// The processing task died (a bug: it is reported, and the event retried).
+    #[error("processing task failed: {0}")]
+    Task(String),
+}
+
+/// Settings of the ingest use-case.
+#[derive(Debug, Clone, Default)]
+pub struct IngestSettings {
+    /// Only keys under this prefix are processed; it is stripped from output keys.
+    pub input_prefix: String,
+    /// Rendition sizes, quality and limits.
+    pub renditions: RenditionOptions,
+}
+
+/// Processes one upload: reads it (after checking its size), makes the renditions on a
+/// blocking thread, writes them and then the analysis (the analysis last, so its presence
+/// means the set is complete), and publishes `photo.analyzed`. The same input always gives the
+/// same keys and bytes, so repeated events are harmless.
+pub async fn ingest_upload<I, O, P>(
+    upload: &Upload,
+    input: &I,
+    output: &O,
+    publisher: &P,
+    settings: &IngestSettings,
+) -> Result<Outcome, TransientError>
+where
+    I: ObjectStore,
+    O: ObjectStore,
+    P: Publisher,
+{
+    let Some(relative) = upload.key.strip_prefix(&settings.input_prefix) else {
+        return Ok(Outcome::Skipped);
+    };
+    let fail = |kind: &str, message: String| PhotoFailed {
+        bucket: upload.bucket.clone(),
+        key: upload.key.clone(),
+        kind: kind.to_string(),
+        message,
+    };
+    if let Err(e) = check_safe(relative) {
+        // Nothing may be written for such a key; there is nothing of ours to clean either.
+        publisher
+            .publish(&Message::PhotoFailed(fail("invalid_key", e.to_string())))
+            .await?;
+        return Ok(Outcome::Failed {
+            kind: "invalid_key".into(),
+            message: e.to_string(),
+        });
+    }
+
+    let started = Instant::now();
+    let read = async {
+        let size = input.size(&upload.key).await?;
+        if let Err(e) = settings.renditions.limits.check_bytes(size) {
+            return Ok(Err(("limits", e.to_string())));
+        }
+        let bytes = input.get(&upload.key).await?;
+        Ok::<_, StoreError>(Ok(bytes))
+    };
+    let bytes = match read.await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err((kind, message))) => {
+            return report_failure(output, publisher, settings, relative, fail(kind, message)).await
+        }
+        Err(e) if e.retry == Retry::Permanent => {
+            let kind = if e.not_found { "not_found" } else { "input" };
+            return report_failure(
+                output,
+                publisher,
+                settings,
+                relative,
+                fail(kind, e.to_string()),
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let bytes_in = bytes.len() as u64;
+    let download = started.elapsed();
+
+    let started = Instant::now();
+    let options = settings.renditions.clone();
+    let result = tokio::task::spawn_blocking(move || render_renditions(&bytes, &options))
+        .await
+        .map_err(|e| TransientError::Task(e.to_string()))?;
+    let set = match result {
+        Ok(set) => set,
+        Err(e) => {
+            return report_failure(
+                output,
+                publisher,
+                settings,
+                relative,
+                fail(e.kind(), e.to_string()),
+            )
+            .await
+        }
+    };
+    let warnings = set.warnings.clone();
+    for warning in &warnings {
+        tracing::warn!(key = %upload.key, "{warning}");
+    }
+    let process = started.elapsed();
+
+    let started = Instant::now();
+    let message = store_outputs(output, relative, upload, set).await?;
+    let upload_time = started.elapsed();
+    publisher.publish(&Message::PhotoAnalyzed(message)).await?;
+    Ok(Outcome::Analyzed {
+        bytes_in,
+        warnings,
+        timings: Timings {
+            download,
+            process,
+            upload: upload_time,
+        },
+    })
+}
+
+async fn store_outputs<O: ObjectStore>(
+    output: &O,
+    relative: &str,
+    upload: &Upload,
+    set: RenditionSet,
+) -> Result<PhotoAnalyzed, TransientError> {
+    let mut renditions = Vec::with_capacity(set.renditions.len());
+    for r in set.renditions {
+        let key = rendition_key(relative, r.max_side);
+        let bytes = r.jpeg.len();
+        output.put(&key, r.jpeg, "image/jpeg").await?;
+        renditions.push(StoredRendition {
+            key,
+            width: r.width,
+            height: r.height,
+            bytes,
+        });
+    }
+    let mut json = serde_json::to_vec_pretty(&set.info)
+        .map_err(|e| StoreError::permanent("put", relative, e))?;
+    json.push(b'\n');
+    let analysis = analysis_key(relative);
+    output.put(&analysis, json, "application/json").await?;
+    Ok(PhotoAnalyzed {
+        bucket: upload.bucket.clone(),
+        key: upload.key.clone(),
+        analysis_key: analysis,
+        renditions,
+        summary: set.info,
+    })
+}
+
+/// Reports a permanent failure: removes what an earlier delivery may have stored for the key
+/// (no output is left for a failed photo), then publishes `photo.failed`.
+async fn report_failure<O: ObjectStore, P: Publisher>(
+    output: &O,
+    publisher: &P,
+    settings: &IngestSettings,
+    relative: &str,
+    failure: PhotoFailed,
+) -> Result<Outcome, TransientError> {
+    output.delete(&analysis_key(relative)).await?;
+    for &side in &settings.renditions.sizes {
+        output.delete(&rendition_key(relative, side)).await?;
+    }
+    tracing::warn!(key = %failure.key, kind = %failure.kind, "{}", failure.message);
+    let (kind, message) = (failure.kind.clone(), failure.message.clone());
+    publisher.publish(&Message::PhotoFailed(failure)).await?;
+    Ok(Outcome::Failed { kind, message })
+}

@@ -1,0 +1,116 @@
+//! Object keys: decoding them from S3 events and mapping them to output keys.
+
+/// Why a key from an event cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// A `%` not followed by two hex digits.
+    #[error("malformed percent-escape in key {0:?}")]
+    BadEscape(String),
+    /// The decoded bytes are not UTF-8.
+    #[error("key is not UTF-8 once decoded: {0:?}")]
+    NotUtf8(String),
+    /// Empty, or with a component that could leave a folder (`..`, `.`, empty, absolute).
+    #[error("unsafe key {0:?}")]
+    Unsafe(String),
+}
+
+/// Decodes a key as S3 writes it in event notifications: `+` is a space, `%XX` a byte, and the
+/// bytes are UTF-8.
+pub fn decode_event_key(raw: &str) -> Result<String, KeyError> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| KeyError::BadEscape(raw.to_string()))?;
+                out.push(hex);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| KeyError::NotUtf8(raw.to_string()))
+}
+
+/// Checks that a key is a relative path of normal components (no `..`, `.`, empty parts,
+/// leading `/` or NUL), so it can never address anything outside a store's folder or prefix.
+pub fn check_safe(key: &str) -> Result<(), KeyError> {
+    let unsafe_part = |part: &str| {
+        part.is_empty() || part == "." || part == ".." || part.contains('\0') || part.contains('\\')
+    };
+    if key.is_empty() || key.split('/').any(unsafe_part) {
+        return Err(KeyError::Unsafe(key.to_string()));
+    }
+    Ok(())
+}
+
+/// Output key of a rendition of photo `key` (relative to the input prefix).
+pub fn rendition_key(key: &str, max_side: u32) -> String {
+    format!("renditions/{key}/{max_side}.jpg")
+}
+
+/// Output key of the analysis document of photo `key`.
+pub fn analysis_key(key: &str) -> String {
+    format!("analysis/{key}.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_plus_escapes_and_unicode() {
+        assert_eq!(
+            decode_event_key("holiday+photos/IMG+1.jpg").as_deref(),
+            Ok("holiday photos/IMG 1.jpg")
+        );
+        assert_eq!(
+            decode_event_key("caf%C3%A9/%F0%9F%93%B7.heic").as_deref(),
+            Ok("café/📷.heic")
+        );
+        assert_eq!(decode_event_key("a%2Bb.jpg").as_deref(), Ok("a+b.jpg"));
+        assert!(matches!(
+            decode_event_key("bad%2"),
+            Err(KeyError::BadEscape(_))
+        ));
+        assert!(matches!(
+            decode_event_key("bad%zz"),
+            Err(KeyError::BadEscape(_))
+        ));
+        assert!(matches!(
+            decode_event_key("%FF%FE"),
+            Err(KeyError::NotUtf8(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_keys_that_could_escape() {
+        for bad in [
+            "",
+            "../etc/passwd",
+            "a/../../b",
+            "/abs.jpg",
+            "a//b.jpg",
+            "a/./b",
+            "nul\0.jpg",
+            "dir/",
+        ] {
+            assert!(check_safe(bad).is_err(), "{bad:?}");
+        }
+        for good in [
+            "a.jpg",
+            "2024/beach/IMG 1.HEIC",
+            "café/📷.heic",
+            "..hidden.jpg",
+        ] {
+            assert!(check_safe(good).is_ok(), "{good:?}");
+        }
+    }
+}

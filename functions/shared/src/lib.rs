@@ -1,0 +1,16 @@
+//! What the photo-suite Lambdas and the local CLI share: the ports (an object store, a message
+//! publisher), their adapters (AWS S3/SNS, and a local folder and files), and the use-cases
+//! that run on them, so that the CLI and the Lambdas run the same code.
+#![warn(missing_docs)]
+
+#[cfg(feature = "aws")]
+pub mod aws;
+pub mod config;
+pub mod ingest;
+pub mod keys;
+pub mod local;
+pub mod messages;
+pub mod metrics;
+pub mod ports;
+#[cfg(feature = "aws")]
+pub mod s3_event;

@@ -1,0 +1,204 @@
+//! Local adapters: a folder as a bucket, files as topics. Used by the CLI and the tests.
+
+use crate::keys::check_safe;
+use crate::messages::Message;
+use crate::ports::{ObjectStore, PublishError, Publisher, StoreError, Topic};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// A folder used as a bucket: key `a/b.jpg` is file `ROOT/a/b.jpg`. Keys that could leave
+/// the folder (`..`, absolute, ...) are refused.
+#[derive(Debug, Clone)]
+pub struct FolderStore {
+    root: PathBuf,
+}
+
+impl FolderStore {
+    /// A store over `root` (created on the first write).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        FolderStore { root: root.into() }
+    }
+
+    /// The folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, operation: &'static str, key: &str) -> Result<PathBuf, StoreError> {
+        check_safe(key).map_err(|e| StoreError::permanent(operation, key, e))?;
+        Ok(self.root.join(key))
+    }
+
+    /// Every key in the folder (recursively, sorted), skipping hidden files and folders and
+    /// the folder `exclude` (an output folder inside the input folder).
+    pub fn list(&self, exclude: Option<&Path>) -> io::Result<Vec<String>> {
+        let exclude = exclude.and_then(|p| std::fs::canonicalize(p).ok());
+        let mut keys = Vec::new();
+        let mut stack = vec![(self.root.clone(), String::new())];
+        while let Some((dir, prefix)) = stack.pop() {
+            if exclude.is_some() && std::fs::canonicalize(&dir).ok() == exclude {
+                continue;
+            }
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') {
+                    continue;
+                }
+                let key = format!("{prefix}{name}");
+                let kind = entry.file_type()?;
+                if kind.is_dir() {
+                    stack.push((entry.path(), format!("{key}/")));
+                } else if kind.is_file() {
+                    keys.push(key);
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+}
+
+fn io_error(operation: &'static str, key: &str, e: io::Error) -> StoreError {
+    match e.kind() {
+        io::ErrorKind::NotFound => StoreError::not_found(operation, key),
+        io::ErrorKind::PermissionDenied
+        | io::ErrorKind::InvalidInput
+        | io::ErrorKind::IsADirectory => StoreError::permanent(operation, key, e),
+        _ => StoreError::transient(operation, key, e),
+    }
+}
+
+impl ObjectStore for FolderStore {
+    async fn size(&self, key: &str) -> Result<u64, StoreError> {
+        let path = self.path("size", key)?;
+        let meta = tokio::fs::metadata(&path)
+            .await
+            .map_err(|e| io_error("size", key, e))?;
+        if !meta.is_file() {
+            return Err(StoreError::not_found("size", key));
+        }
+        Ok(meta.len())
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        let path = self.path("get", key)?;
+        tokio::fs::read(&path)
+            .await
+            .map_err(|e| io_error("get", key, e))
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        _content_type: &'static str,
+    ) -> Result<(), StoreError> {
+        let path = self.path("put", key)?;
+        let err = |e| io_error("put", key, e);
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(err)?;
+        }
+        // Whole or nothing: write beside, then rename into place.
+        let mut partial = path.clone().into_os_string();
+        partial.push(".partial");
+        tokio::fs::write(&partial, bytes).await.map_err(err)?;
+        if let Err(e) = tokio::fs::rename(&partial, &path).await {
+            let _ = tokio::fs::remove_file(&partial).await;
+            return Err(err(e));
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let path = self.path("delete", key)?;
+        match tokio::fs::remove_file(&path).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(io_error("delete", key, e))
+            }
+            _ => {}
+        }
+        // Like a bucket, the folder has no empty "directories" left behind: prune them.
+        let mut dir = path.parent();
+        while let Some(d) = dir.filter(|d| *d != self.root) {
+            if tokio::fs::remove_dir(d).await.is_err() {
+                break; // not empty (or already gone)
+            }
+            dir = d.parent();
+        }
+        Ok(())
+    }
+}
+
+/// Files as topics: each topic is a JSON-lines file. Messages are kept until [`FileTopics::flush`],
+/// which writes them sorted by key, so a run's files do not depend on the order photos finished.
+#[derive(Debug)]
+pub struct FileTopics {
+    events: PathBuf,
+    failures: PathBuf,
+    pending: Mutex<Vec<(Topic, String, String)>>,
+}
+
+impl FileTopics {
+    /// Topics written to the files `events` and `failures`.
+    pub fn new(events: impl Into<PathBuf>, failures: impl Into<PathBuf>) -> Self {
+        FileTopics {
+            events: events.into(),
+            failures: failures.into(),
+            pending: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// How many messages were published on `topic` so far.
+    pub fn count(&self, topic: Topic) -> usize {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(t, _, _)| *t == topic)
+            .count()
+    }
+
+    /// Writes both files (each sorted by key, one JSON message per line), replacing old ones.
+    pub fn flush(&self) -> io::Result<()> {
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        pending.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2)));
+        for (topic, path) in [
+            (Topic::Events, &self.events),
+            (Topic::Failures, &self.failures),
+        ] {
+            let text: String = pending
+                .iter()
+                .filter(|(t, _, _)| *t == topic)
+                .map(|(_, _, line)| format!("{line}\n"))
+                .collect();
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let mut partial = path.clone().into_os_string();
+            partial.push(".partial");
+            std::fs::write(&partial, text)?;
+            std::fs::rename(&partial, path)?;
+        }
+        Ok(())
+    }
+}
+
+impl Publisher for FileTopics {
+    async fn publish(&self, message: &Message) -> Result<(), PublishError> {
+        let line = serde_json::to_string(message).map_err(|e| PublishError {
+            message_type: message.type_name(),
+            message: e.to_string(),
+        })?;
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((message.topic(), message.key().to_string(), line));
+        Ok(())
+    }
+}

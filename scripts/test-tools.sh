@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the test tools, by package name from PyPI: moto's S3/SNS/SQS server, cargo-lambda
+# (the runtime emulator), cfn-lint and AWS SAM CLI (template checks), pytest, boto3 and Pillow
+# (the end-to-end tests' client side). Quick when they are already there.
+set -euo pipefail
+python="${PYTHON:-python3}"
+need=()
+command -v moto_server >/dev/null || need+=("moto[server]")
+command -v cargo-lambda >/dev/null || need+=("cargo-lambda")
+command -v cfn-lint >/dev/null || need+=("cfn-lint")
+command -v sam >/dev/null || need+=("aws-sam-cli")
+"$python" -c 'import pytest, boto3, PIL' 2>/dev/null || need+=("pytest" "boto3" "pillow")
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing test tools: ${need[*]}" >&2
+  "$python" -m pip install --quiet --disable-pip-version-check "${need[@]}"
+fi

@@ -1,0 +1,111 @@
+"""End to end: real photos uploaded to S3 (moto), the ingest function run under cargo-lambda's
+emulator with S3 events shaped as AWS sends them, results checked in S3 and on the topics."""
+
+import io
+import json
+import os
+import subprocess
+
+import pytest
+from PIL import Image
+
+from conftest import PHOTOS, REPO, drain, invoke, objects
+
+# Which corpus photo is uploaded at each key the sample events name.
+UPLOADS = {
+    "uploads/camera/pixel.jpg": "camera/pixel_IMG_20180725_163423.jpg",
+    "uploads/Holiday 2024/Café ☕ beach.heic": "formats/heic_iphone_xs_max.heic",
+    "uploads/faces/obama.jpg": "faces/obama_official_portrait.jpg",
+    "uploads/orientation/portrait 6.jpg": "exif-orientation/Portrait_6.jpg",
+    "elsewhere/not-ours.jpg": "faces/hopper.jpg",
+    "uploads/broken/truncated.jpg": "broken/truncated_jpeg_10000B_sharp.jpg",
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def uploaded(aws):
+    for key, photo in UPLOADS.items():
+        aws["s3"].put_object(Bucket="photo-uploads", Key=key, Body=(PHOTOS / photo).read_bytes())
+    drain(aws, "events")
+    drain(aws, "failures")
+
+
+def renditions_of(outputs: dict, key: str) -> dict:
+    return {k: v for k, v in outputs.items() if k.startswith(f"renditions/{key}/")}
+
+
+def test_an_upload_gets_renditions_analysis_and_an_announcement(aws, lambda_emulator):
+    response = invoke(lambda_emulator, "s3-put.json")
+    assert response == {"processed": 1, "failed": 0, "skipped": 0}
+
+    outputs = objects(aws, "photo-outputs")
+    sizes = {}
+    for side in (2048, 1024, 256):
+        jpeg = outputs[f"renditions/camera/pixel.jpg/{side}.jpg"]
+        image = Image.open(io.BytesIO(jpeg))
+        assert image.format == "JPEG" and "exif" not in image.info and "icc_profile" not in image.info
+        sizes[side] = image.size
+    assert sizes == {2048: (2048, 1536), 1024: (1024, 768), 256: (256, 192)}
+    analysis = json.loads(outputs["analysis/camera/pixel.jpg.json"])
+    assert (analysis["width"], analysis["height"], analysis["make"]) == (4048, 3036, "Google")
+    assert abs(analysis["gps"]["lat"] - 50.2996) < 1e-3
+
+    [message] = drain(aws, "events")
+    assert message["type"] == "photo.analyzed"
+    assert (message["bucket"], message["key"]) == ("photo-uploads", "uploads/camera/pixel.jpg")
+    assert message["analysis_key"] == "analysis/camera/pixel.jpg.json"
+    assert [r["key"] for r in message["renditions"]] == [f"renditions/camera/pixel.jpg/{s}.jpg" for s in (2048, 1024, 256)]
+    assert drain(aws, "failures") == []
+
+
+def test_a_repeated_event_changes_no_object(aws, lambda_emulator):
+    invoke(lambda_emulator, "s3-put.json")
+    before = objects(aws, "photo-outputs")
+    assert invoke(lambda_emulator, "s3-put.json")["processed"] == 1
+    after = objects(aws, "photo-outputs")
+    assert before == after, "same keys, same bytes"
+    drain(aws, "events")
+
+
+def test_keys_with_spaces_and_unicode_are_decoded(aws, lambda_emulator):
+    assert invoke(lambda_emulator, "s3-put-unicode-key.json")["processed"] == 1
+    outputs = objects(aws, "photo-outputs")
+    key = "Holiday 2024/Café ☕ beach.heic"
+    assert len(renditions_of(outputs, key)) == 3
+    assert json.loads(outputs[f"analysis/{key}.json"])["format"] == "heic"
+    [message] = drain(aws, "events")
+    assert message["key"] == "uploads/" + key
+
+
+def test_every_record_is_handled_and_others_are_left_alone(aws, lambda_emulator):
+    response = invoke(lambda_emulator, "s3-put-multiple.json")
+    # Two uploads under the prefix; one outside it is skipped; the deletion is not an upload.
+    assert response == {"processed": 2, "failed": 0, "skipped": 1}
+    outputs = objects(aws, "photo-outputs")
+    assert len(renditions_of(outputs, "faces/obama.jpg")) == 3
+    portrait = Image.open(io.BytesIO(outputs["renditions/orientation/portrait 6.jpg/256.jpg"]))
+    assert portrait.size == (171, 256), "auto-oriented"
+    assert not any("not-ours" in k for k in outputs)
+    assert sorted(m["key"] for m in drain(aws, "events")) == ["uploads/faces/obama.jpg", "uploads/orientation/portrait 6.jpg"]
+
+
+def test_a_corrupt_upload_ends_on_the_failure_topic_with_nothing_written(aws, lambda_emulator):
+    before = objects(aws, "photo-outputs")
+    response = invoke(lambda_emulator, "s3-put-corrupt.json")
+    # Success, so Lambda does not retry a photo that can never succeed.
+    assert response == {"processed": 0, "failed": 1, "skipped": 0}
+    [failure] = drain(aws, "failures")
+    assert failure["type"] == "photo.failed"
+    assert (failure["key"], failure["kind"]) == ("uploads/broken/truncated.jpg", "decode")
+    assert "Premature end" in failure["message"]
+    assert objects(aws, "photo-outputs") == before
+    assert drain(aws, "events") == []
+
+
+def test_a_missing_setting_is_a_clear_error_not_a_panic():
+    binary = REPO / "target" / "release" / "ingest"
+    env = {k: v for k, v in os.environ.items() if k not in ("OUTPUT_BUCKET", "EVENTS_TOPIC_ARN", "FAILURES_TOPIC_ARN")}
+    result = subprocess.run([str(binary)], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "environment variable OUTPUT_BUCKET is required" in result.stderr + result.stdout
+    assert "panicked" not in result.stderr
