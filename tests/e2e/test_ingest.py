@@ -19,6 +19,7 @@ UPLOADS = {
     "uploads/orientation/portrait 6.jpg": "exif-orientation/Portrait_6.jpg",
     "elsewhere/not-ours.jpg": "faces/hopper.jpg",
     "uploads/broken/truncated.jpg": "broken/truncated_jpeg_10000B_sharp.jpg",
+    "uploads/faces/two people.jpg": "faces/two_people_obama_biden.jpg",
 }
 
 
@@ -109,3 +110,34 @@ def test_a_missing_setting_is_a_clear_error_not_a_panic():
     assert result.returncode != 0
     assert "environment variable OUTPUT_BUCKET is required" in result.stderr + result.stdout
     assert "panicked" not in result.stderr
+
+
+def test_an_s3_event_delivered_through_sns_is_processed(aws, lambda_emulator):
+    assert invoke(lambda_emulator, "sns-s3-put.json") == {"processed": 1, "failed": 0, "skipped": 0}
+    assert len(renditions_of(objects(aws, "photo-outputs"), "faces/two people.jpg")) == 3
+    assert [m["key"] for m in drain(aws, "events")] == ["uploads/faces/two people.jpg"]
+
+
+def test_a_malformed_event_fails_the_invocation_and_writes_nothing(aws, lambda_emulator):
+    before = objects(aws, "photo-outputs")
+    result = subprocess.run(
+        ["cargo", "lambda", "invoke", "ingest", "-P", str(lambda_emulator["port"]),
+         "--data-file", str(REPO / "events" / "hostile-not-s3.json")],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode != 0
+    assert "malformed event" in result.stdout + result.stderr
+    assert objects(aws, "photo-outputs") == before
+    assert drain(aws, "events") == [] and drain(aws, "failures") == []
+
+
+def test_each_invocation_logs_its_metrics_in_embedded_metric_format(lambda_emulator):
+    docs = []
+    for line in lambda_emulator["log"].read_text().splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            docs.append(json.loads(line))
+    assert docs, "no EMF line in the function's output"
+    names = {m["Name"] for m in docs[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert {"PhotosProcessed", "PhotosFailed", "BytesIn", "ProcessMs"} <= names
+    assert sum(d["PhotosProcessed"] for d in docs) >= 1
+    assert sum(d["PhotosFailed"] for d in docs) >= 1

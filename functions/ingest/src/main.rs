@@ -1,17 +1,16 @@
 //! The `ingest` Lambda: for every photo uploaded to the uploads bucket (S3 `ObjectCreated`
-//! events), stores renditions and analysis in the output bucket and announces them on SNS.
+//! events, directly or through an SNS topic), stores renditions and analysis in the output bucket and announces them on SNS.
 //! Permanent failures are published on the failures topic and the invocation succeeds, so
 //! Lambda does not retry them; transient ones fail the invocation, so Lambda retries.
 
-use aws_lambda_events::event::s3::S3Event;
 use lambda_runtime::{service_fn, tracing, Error, LambdaEvent};
 use photo_suite_functions::aws::{clients_from_env, S3Client, S3Store, SnsTopics};
 use photo_suite_functions::config::IngestConfig;
+use photo_suite_functions::events::uploads;
 use photo_suite_functions::ingest::{ingest_upload, IngestSettings, Outcome, TransientError};
 use photo_suite_functions::messages::{Message, PhotoFailed};
 use photo_suite_functions::metrics::IngestMetrics;
 use photo_suite_functions::ports::Publisher;
-use photo_suite_functions::s3_event::uploads;
 use serde_json::{json, Value};
 
 /// Everything built once per cold start.
@@ -23,10 +22,16 @@ struct App {
 }
 
 impl App {
-    async fn handle(&self, event: LambdaEvent<S3Event>) -> Result<Value, Error> {
+    async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
         let mut metrics = IngestMetrics::default();
         let mut skipped = 0u64;
-        for record in uploads(&event.payload) {
+        // A malformed event fails the invocation: after Lambda's retries it lands in the
+        // dead-letter queue, where it can be looked at; nothing is silently dropped.
+        let records = uploads(&event.payload).map_err(|e| {
+            tracing::error!(error = %e, "malformed event");
+            Error::from(e.to_string())
+        })?;
+        for record in records {
             let upload = match record {
                 Ok(upload) => upload,
                 Err(bad) => {

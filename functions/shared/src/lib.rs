@@ -6,11 +6,10 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod config;
+pub mod events;
 pub mod ingest;
 pub mod keys;
 pub mod local;
 pub mod messages;
 pub mod metrics;
 pub mod ports;
-#[cfg(feature = "aws")]
-pub mod s3_event;
