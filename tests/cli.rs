@@ -146,6 +146,25 @@ fn check_folder_against_manifest(folder: &str) {
             assert_eq!(image.dimensions(), fit(w, h, side), "{key}/{side}");
         }
 
+        for score in ["sharpness", "exposure", "noise", "overall"] {
+            let v = analysis["quality"][score].as_f64().unwrap_or(-1.0);
+            assert!((0.0..=1.0).contains(&v), "{key}: quality.{score} = {v}");
+        }
+        let colors = analysis["colors"].as_array().expect("colors");
+        assert!(
+            (1..=5).contains(&colors.len()),
+            "{key}: {} colours",
+            colors.len()
+        );
+        let total: f64 = colors
+            .iter()
+            .map(|c| c["weight"].as_f64().unwrap_or(0.0))
+            .sum();
+        assert!(
+            (total - 1.0).abs() < 0.01,
+            "{key}: colour weights sum to {total}"
+        );
+
         let expect_str = |field: &str| analysis[field].as_str().map(str::to_string);
         match row.fact("EXIF Make/Model") {
             Some(camera) => {

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod alloc;
+pub mod analysis;
 mod color;
 pub mod decode;
 mod encode;

@@ -1,7 +1,7 @@
 //! The in-memory picture every step works on: 8-bit sRGB, 3 bytes a pixel, no padding.
 
-/// An 8-bit RGB image, row-major, tightly packed.
-#[derive(Clone, PartialEq, Eq)]
+/// An 8-bit RGB image, row-major, tightly packed. The default is the empty 0x0 image.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct RgbImage {
     /// Width in pixels.
     pub width: u32,

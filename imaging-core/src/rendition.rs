@@ -1,5 +1,7 @@
 //! The rendition job: decode once, shrink on load, resize in a cascade, orient, encode.
 
+use crate::analysis::colors::{dominant_colors, DominantColor};
+use crate::analysis::quality::{assess, Quality};
 use crate::decode::{decode, Decoded};
 use crate::encode::encode_jpeg;
 use crate::error::{ImagingError, Result};
@@ -7,6 +9,7 @@ use crate::format::ImageFormat;
 use crate::limits::Limits;
 use crate::metadata::Gps;
 use crate::orient::apply_orientation;
+use crate::pixels::RgbImage;
 use crate::resize::{fit_within, Resizer};
 use serde::Serialize;
 
@@ -53,10 +56,21 @@ pub struct PhotoInfo {
     pub model: Option<String>,
     /// Position, or `null`.
     pub gps: Option<Gps>,
+    /// Sharpness, exposure, noise and overall scores, judged at about 1024 px.
+    pub quality: Quality,
+    /// Up to 5 dominant colours, heaviest first.
+    pub colors: Vec<DominantColor>,
 }
 
+/// Long side of the rendition that quality is judged on.
+const QUALITY_SIDE: u32 = 1024;
+/// Colours in the palette.
+const PALETTE_SIZE: usize = 5;
+
 impl PhotoInfo {
-    fn of(decoded: &Decoded) -> Self {
+    /// The facts of `decoded`, with the pixel analysis of `for_quality` (an upright rendition
+    /// of about [`QUALITY_SIDE`] px) and `for_colors` (the smallest upright rendition).
+    fn of(decoded: &Decoded, for_quality: &RgbImage, for_colors: &RgbImage) -> Self {
         let (width, height) = decoded.upright_size();
         PhotoInfo {
             width,
@@ -67,6 +81,8 @@ impl PhotoInfo {
             make: decoded.exif.make.clone(),
             model: decoded.exif.model.clone(),
             gps: decoded.exif.gps,
+            quality: assess(for_quality),
+            colors: dominant_colors(for_colors, PALETTE_SIZE),
         }
     }
 }
@@ -112,15 +128,17 @@ fn sizes_largest_first(sizes: &[u32]) -> Result<Vec<u32>> {
 pub fn render_renditions(bytes: &[u8], options: &RenditionOptions) -> Result<RenditionSet> {
     let sizes = sizes_largest_first(&options.sizes)?;
     let min_long_side = options.shrink_on_load.then_some(sizes[0]);
-    let decoded = decode(bytes, &options.limits, min_long_side)?;
-    let info = PhotoInfo::of(&decoded);
-    let (upright_w, upright_h) = (info.width, info.height);
+    let mut decoded = decode(bytes, &options.limits, min_long_side)?;
+    let (upright_w, upright_h) = decoded.upright_size();
     let orientation = decoded.orientation;
 
     let mut resizer = Resizer::default();
     let mut renditions = Vec::with_capacity(sizes.len());
-    let mut current = decoded.image;
+    // Taken out, not copied: the decoded image is the largest buffer of the job.
+    let mut current = std::mem::take(&mut decoded.image);
     let mut oriented = false;
+    // The first rendition at or below QUALITY_SIDE is kept for the quality scores.
+    let mut for_quality: Option<RgbImage> = None;
     for &max_side in &sizes {
         let (w, h) = fit_within(upright_w, upright_h, max_side);
         if !oriented {
@@ -138,6 +156,9 @@ pub fn render_renditions(bytes: &[u8], options: &RenditionOptions) -> Result<Ren
         } else if (current.width, current.height) != (w, h) {
             current = resizer.resize(&current, w, h)?;
         }
+        if for_quality.is_none() && max_side <= QUALITY_SIDE {
+            for_quality = Some(current.clone());
+        }
         renditions.push(Rendition {
             max_side,
             width: w,
@@ -145,6 +166,7 @@ pub fn render_renditions(bytes: &[u8], options: &RenditionOptions) -> Result<Ren
             jpeg: encode_jpeg(&current, options.quality)?,
         });
     }
+    let info = PhotoInfo::of(&decoded, for_quality.as_ref().unwrap_or(&current), &current);
     Ok(RenditionSet {
         info,
         renditions,
@@ -152,11 +174,16 @@ pub fn render_renditions(bytes: &[u8], options: &RenditionOptions) -> Result<Ren
     })
 }
 
-/// Reads a photo's facts. The pixels are decoded too (shrunk on load), so a photo that
-/// `analyze` accepts is one the rendition job accepts.
+/// Reads a photo's facts and analyses its pixels, from an upright rendition of
+/// [`QUALITY_SIDE`] px made in memory (the same document as the rendition job writes).
 pub fn analyze(bytes: &[u8], limits: &Limits) -> Result<(PhotoInfo, Vec<String>)> {
-    let decoded = decode(bytes, limits, Some(256))?;
-    Ok((PhotoInfo::of(&decoded), decoded.warnings))
+    let options = RenditionOptions {
+        sizes: vec![QUALITY_SIDE, 256],
+        limits: *limits,
+        ..RenditionOptions::default()
+    };
+    let set = render_renditions(bytes, &options)?;
+    Ok((set.info, set.warnings))
 }
 
 #[cfg(test)]

@@ -1,0 +1,4 @@
+//! Analysis of a decoded rendition: facts computed from the pixels.
+
+pub mod colors;
+pub mod quality;
