@@ -199,33 +199,29 @@ fn decode_with_image_crate(bytes: &[u8], limits: &Limits, format: ImageFormat) -
     let icc = decoder.icc_profile().unwrap_or(None);
     let dynamic = image::DynamicImage::from_decoder(decoder).map_err(err)?;
     let (width, height) = (dynamic.width(), dynamic.height());
-    let mut image = if dynamic.color().has_alpha() {
-        RgbImage::from_rgba_on_white(width, height, dynamic.to_rgba8().as_raw())
-    } else if !dynamic.color().has_color() {
+    let color = dynamic.color();
+    let image = if !color.has_color() && !color.has_alpha() {
         let (image, warning) =
             color::gray_to_srgb(width, height, dynamic.to_luma8().as_raw(), icc.as_deref());
         warnings.extend(warning);
-        return Ok(Decoded {
-            format,
-            stored_width,
-            stored_height,
-            image,
-            orientation: exif.orientation,
-            exif,
-            warnings,
-        });
+        image
     } else {
-        RgbImage {
-            width,
-            height,
-            pixels: dynamic.into_rgb8().into_raw(),
+        let mut image = if color.has_alpha() {
+            RgbImage::from_rgba_on_white(width, height, dynamic.to_rgba8().as_raw())
+        } else {
+            RgbImage {
+                width,
+                height,
+                pixels: dynamic.into_rgb8().into_raw(),
+            }
+        };
+        if let Some(icc) = icc {
+            if let Err(w) = color::rgb_to_srgb(&mut image, &SourceColor::Icc(icc)) {
+                warnings.push(w);
+            }
         }
+        image
     };
-    if let Some(icc) = icc {
-        if let Err(w) = color::rgb_to_srgb(&mut image, &SourceColor::Icc(icc)) {
-            warnings.push(w);
-        }
-    }
     Ok(Decoded {
         format,
         stored_width,
