@@ -69,7 +69,7 @@ const PALETTE_SIZE: usize = 5;
 
 impl PhotoInfo {
     /// The facts of `decoded`, with the pixel analysis of `for_quality` (an upright rendition
-    /// of about [`QUALITY_SIDE`] px) and `for_colors` (the smallest upright rendition).
+    /// of about 1024 px) and `for_colors` (the smallest upright rendition).
     fn of(decoded: &Decoded, for_quality: &RgbImage, for_colors: &RgbImage) -> Self {
         let (width, height) = decoded.upright_size();
         PhotoInfo {
@@ -175,7 +175,7 @@ pub fn render_renditions(bytes: &[u8], options: &RenditionOptions) -> Result<Ren
 }
 
 /// Reads a photo's facts and analyses its pixels, from an upright rendition of
-/// [`QUALITY_SIDE`] px made in memory (the same document as the rendition job writes).
+/// 1024 px made in memory (the same document as the rendition job writes).
 pub fn analyze(bytes: &[u8], limits: &Limits) -> Result<(PhotoInfo, Vec<String>)> {
     let options = RenditionOptions {
         sizes: vec![QUALITY_SIDE, 256],
