@@ -2,3 +2,4 @@
 
 pub mod colors;
 pub mod quality;
+pub mod signature;
