@@ -1,5 +1,6 @@
 //! Analysis of a decoded rendition: facts computed from the pixels.
 
 pub mod colors;
+pub mod geometry;
 pub mod quality;
 pub mod signature;
