@@ -413,6 +413,39 @@ fn analyze_prints_the_upright_facts_as_json() {
 }
 
 #[test]
+fn the_analysis_does_not_depend_on_the_rendition_sizes_asked_for() {
+    let input = scratch("analysis-sizes-in");
+    std::fs::copy(
+        photos().join("faces/obama_official_portrait.jpg"),
+        input.join("obama.jpg"),
+    )
+    .expect("copy photo");
+    let out = scratch("analysis-sizes-out");
+    let result = photo_suite(&[
+        "ingest".as_ref(),
+        input.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--sizes".as_ref(),
+        "300".as_ref(),
+    ]);
+    assert_eq!(result.status.code(), Some(0));
+    assert!(out.join("renditions/obama.jpg/300.jpg").is_file());
+    assert!(!out.join("renditions/obama.jpg/1024.jpg").exists());
+    let ingested = read_json(&out.join("analysis/obama.jpg.json"));
+
+    let analyzed = photo_suite(&["analyze".as_ref(), input.join("obama.jpg").as_os_str()]);
+    assert_eq!(analyzed.status.code(), Some(0));
+    let analyzed: Value = serde_json::from_slice(&analyzed.stdout).expect("JSON on stdout");
+    assert_eq!(ingested, analyzed);
+    let signature = analyzed["signature"].as_str().unwrap_or_default();
+    assert_eq!(signature.len(), 48, "{signature}");
+    assert!(signature
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+}
+
+#[test]
 fn limits_are_configurable_and_checked_before_decoding() {
     let file = photos().join("faces/craft_beer_24mp.jpg");
     let result = photo_suite(&[

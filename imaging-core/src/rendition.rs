@@ -2,6 +2,7 @@
 
 use crate::analysis::colors::{dominant_colors, DominantColor};
 use crate::analysis::quality::{assess, Quality};
+use crate::analysis::signature::{signature, Signature};
 use crate::decode::{decode, Decoded};
 use crate::encode::encode_jpeg;
 use crate::error::{ImagingError, Result};
@@ -60,17 +61,46 @@ pub struct PhotoInfo {
     pub quality: Quality,
     /// Up to 5 dominant colours, heaviest first.
     pub colors: Vec<DominantColor>,
+    /// Near-duplicate signature (see [`crate::analysis::signature`]), judged at 256 px.
+    pub signature: Signature,
 }
 
 /// Long side of the rendition that quality is judged on.
 const QUALITY_SIDE: u32 = 1024;
+/// Long side of the rendition that colours and the signature are computed from.
+const SMALL_SIDE: u32 = 256;
 /// Colours in the palette.
 const PALETTE_SIZE: usize = 5;
 
+/// The chain of renditions the pixel analysis reads, largest first: each is resized from the one
+/// before it (the first from the decoded image). Requested sizes off the chain are resized from
+/// the next larger link and never feed another rendition, so the analysis is the same for any
+/// requested sizes up to the first link (larger ones decode more pixels, which changes it a little).
+const ANALYSIS_CHAIN: [u32; 3] = [2048, QUALITY_SIDE, SMALL_SIDE];
+
+/// The upright renditions that the pixel analysis reads.
+#[derive(Default)]
+struct AnalysisImages {
+    /// At [`QUALITY_SIDE`].
+    quality: RgbImage,
+    /// At [`SMALL_SIDE`].
+    small: RgbImage,
+}
+
+impl AnalysisImages {
+    /// Keeps a copy of `image`, the cascade's rendition at `side`, if the analysis reads it.
+    fn keep(&mut self, side: u32, image: &RgbImage) {
+        match side {
+            QUALITY_SIDE => self.quality = image.clone(),
+            SMALL_SIDE => self.small = image.clone(),
+            _ => {}
+        }
+    }
+}
+
 impl PhotoInfo {
-    /// The facts of `decoded`, with the pixel analysis of `for_quality` (an upright rendition
-    /// of about 1024 px) and `for_colors` (the smallest upright rendition).
-    fn of(decoded: &Decoded, for_quality: &RgbImage, for_colors: &RgbImage) -> Self {
+    /// The facts of `decoded`, with the pixel analysis of its analysis renditions.
+    fn of(decoded: &Decoded, images: &AnalysisImages) -> Self {
         let (width, height) = decoded.upright_size();
         PhotoInfo {
             width,
@@ -81,8 +111,9 @@ impl PhotoInfo {
             make: decoded.exif.make.clone(),
             model: decoded.exif.model.clone(),
             gps: decoded.exif.gps,
-            quality: assess(for_quality),
-            colors: dominant_colors(for_colors, PALETTE_SIZE),
+            quality: assess(&images.quality),
+            colors: dominant_colors(&images.small, PALETTE_SIZE),
+            signature: signature(&images.small),
         }
     }
 }
@@ -126,47 +157,71 @@ fn sizes_largest_first(sizes: &[u32]) -> Result<Vec<u32>> {
 /// Makes the renditions of one photo: decoded once, each smaller size resized from the one
 /// above it, all upright, sRGB and without metadata.
 pub fn render_renditions(bytes: &[u8], options: &RenditionOptions) -> Result<RenditionSet> {
-    let sizes = sizes_largest_first(&options.sizes)?;
-    let min_long_side = options.shrink_on_load.then_some(sizes[0]);
+    let requested = sizes_largest_first(&options.sizes)?;
+    let mut cascade = requested.clone();
+    cascade.extend(ANALYSIS_CHAIN);
+    let cascade = sizes_largest_first(&cascade)?;
+    let min_long_side = options.shrink_on_load.then_some(cascade[0]);
     let mut decoded = decode(bytes, &options.limits, min_long_side)?;
     let (upright_w, upright_h) = decoded.upright_size();
     let orientation = decoded.orientation;
 
     let mut resizer = Resizer::default();
-    let mut renditions = Vec::with_capacity(sizes.len());
-    // Taken out, not copied: the decoded image is the largest buffer of the job.
-    let mut current = std::mem::take(&mut decoded.image);
-    let mut oriented = false;
-    // The first rendition at or below QUALITY_SIDE is kept for the quality scores.
-    let mut for_quality: Option<RgbImage> = None;
-    for &max_side in &sizes {
+    let mut renditions = Vec::with_capacity(requested.len());
+    // Every side of ANALYSIS_CHAIN is in the cascade, so each field is filled below.
+    let mut analysis = AnalysisImages::default();
+    // The image the next size is resized from: the decoded one (stored orientation) until the
+    // first link of the chain is made, then the latest link. Taken out, not copied: the decoded
+    // image is the largest buffer of the job.
+    let mut source = std::mem::take(&mut decoded.image);
+    let mut source_is_upright = false;
+    for &max_side in &cascade {
         let (w, h) = fit_within(upright_w, upright_h, max_side);
-        if !oriented {
+        let is_link = ANALYSIS_CHAIN.contains(&max_side);
+        // An image already at the target size is reused: moved when it is a link (the source
+        // is replaced by it anyway), copied otherwise.
+        let reuse = |source: &mut RgbImage| {
+            if is_link {
+                std::mem::take(source)
+            } else {
+                source.clone()
+            }
+        };
+        let image = if source_is_upright {
+            if (source.width, source.height) == (w, h) {
+                reuse(&mut source)
+            } else {
+                resizer.resize(&source, w, h)?
+            }
+        } else {
             // Resize in stored orientation, then rotate the smaller result.
             let (sw, sh) = if orientation.swaps_dimensions() {
                 (h, w)
             } else {
                 (w, h)
             };
-            if (current.width, current.height) != (sw, sh) {
-                current = resizer.resize(&current, sw, sh)?;
-            }
-            current = apply_orientation(current, orientation);
-            oriented = true;
-        } else if (current.width, current.height) != (w, h) {
-            current = resizer.resize(&current, w, h)?;
+            let resized = if (source.width, source.height) == (sw, sh) {
+                reuse(&mut source)
+            } else {
+                resizer.resize(&source, sw, sh)?
+            };
+            apply_orientation(resized, orientation)
+        };
+        if requested.contains(&max_side) {
+            renditions.push(Rendition {
+                max_side,
+                width: w,
+                height: h,
+                jpeg: encode_jpeg(&image, options.quality)?,
+            });
         }
-        if for_quality.is_none() && max_side <= QUALITY_SIDE {
-            for_quality = Some(current.clone());
+        if is_link {
+            analysis.keep(max_side, &image);
+            source = image;
+            source_is_upright = true;
         }
-        renditions.push(Rendition {
-            max_side,
-            width: w,
-            height: h,
-            jpeg: encode_jpeg(&current, options.quality)?,
-        });
     }
-    let info = PhotoInfo::of(&decoded, for_quality.as_ref().unwrap_or(&current), &current);
+    let info = PhotoInfo::of(&decoded, &analysis);
     Ok(RenditionSet {
         info,
         renditions,
@@ -174,11 +229,11 @@ pub fn render_renditions(bytes: &[u8], options: &RenditionOptions) -> Result<Ren
     })
 }
 
-/// Reads a photo's facts and analyses its pixels, from an upright rendition of
-/// 1024 px made in memory (the same document as the rendition job writes).
+/// Reads a photo's facts and analyses its pixels, from upright renditions made in memory
+/// (the same document as the rendition job writes).
 pub fn analyze(bytes: &[u8], limits: &Limits) -> Result<(PhotoInfo, Vec<String>)> {
     let options = RenditionOptions {
-        sizes: vec![QUALITY_SIDE, 256],
+        sizes: vec![SMALL_SIDE],
         limits: *limits,
         ..RenditionOptions::default()
     };
