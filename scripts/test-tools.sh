@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the test tools, by package name from PyPI: moto's S3/SNS/SQS server, cargo-lambda
 # (the runtime emulator), cfn-lint and AWS SAM CLI (template checks), pytest, boto3 and Pillow
-# (the end-to-end tests' client side). Quick when they are already there.
+# (the end-to-end tests' client side); and Debian's chromium, in which the report test opens
+# report.html headless. Quick when they are already there.
 set -euo pipefail
 python="${PYTHON:-python3}"
 need=()
@@ -13,4 +14,11 @@ command -v sam >/dev/null || need+=("aws-sam-cli")
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test tools: ${need[*]}" >&2
   "$python" -m pip install --quiet --disable-pip-version-check "${need[@]}"
+fi
+if ! command -v chromium >/dev/null; then
+  echo "installing test tools: chromium (Debian)" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi

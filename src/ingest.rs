@@ -46,7 +46,8 @@ fn progress_bar(len: usize) -> ProgressBar {
 }
 
 /// Processes every photo under `input_dir` into `out_dir`, `threads` at a time. One photo's
-/// failure never stops the others; failures are listed, sorted by key, in `failures.jsonl`.
+/// failure never stops the others; failures are listed, sorted by key, in `failures.jsonl`,
+/// and `report.html` shows the run.
 pub fn ingest_folder(
     input_dir: &Path,
     out_dir: &Path,
@@ -140,6 +141,7 @@ pub fn ingest_folder(
     topics
         .flush()
         .context("writing events.jsonl and failures.jsonl")?;
+    crate::report::write_report(out_dir).context("writing report.html")?;
     Ok(Summary {
         processed: topics.count(Topic::Events),
         failed: topics.count(Topic::Failures),

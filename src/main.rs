@@ -4,6 +4,7 @@
 //! key layout as the output bucket; `photo-suite analyze <FILE>` prints one photo's analysis.
 
 mod ingest;
+mod report;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};

@@ -90,6 +90,42 @@ pub fn is_near_duplicate(a: &Signature, b: &Signature) -> bool {
     distance(a, b) <= NEAR_DUPLICATE_THRESHOLD
 }
 
+/// Groups near duplicates: `result[i]` is the group of `signatures[i]`, where two photos share a
+/// group when a chain of near-duplicate pairs ([`is_near_duplicate`]) links them (single
+/// linkage). Groups are numbered 0, 1, ... in the order of their first member, so the same
+/// list gives the same numbers; a photo with no near duplicate has a group of its own.
+pub fn near_duplicate_groups(signatures: &[Signature]) -> Vec<usize> {
+    // Union-find over indices, the smaller root winning so roots are first members.
+    let mut parent: Vec<usize> = (0..signatures.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for i in 0..signatures.len() {
+        for j in i + 1..signatures.len() {
+            if is_near_duplicate(&signatures[i], &signatures[j]) {
+                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                let (low, high) = (a.min(b), a.max(b));
+                parent[high] = low;
+            }
+        }
+    }
+    let mut numbers: Vec<Option<usize>> = vec![None; signatures.len()];
+    let mut next = 0;
+    (0..signatures.len())
+        .map(|i| {
+            let r = root(&mut parent, i);
+            *numbers[r].get_or_insert_with(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect()
+}
+
 impl fmt::Display for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:016x}{:032x}", self.phash, self.dhash)
@@ -240,6 +276,30 @@ fn diff_hash(wide: &[f64], tall: &[f64]) -> u128 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn near_duplicates_are_grouped_by_chains_in_order_of_first_member() {
+        let base = Signature { phash: 0, dhash: 0 };
+        // 40 apart from base (20 pHash bits), 80 from base via 40 more: a chain.
+        let near = Signature {
+            phash: (1 << 20) - 1,
+            dhash: 0,
+        };
+        let chained = Signature {
+            phash: (1 << 40) - 1,
+            dhash: 0,
+        };
+        let far = Signature {
+            phash: u64::MAX,
+            dhash: u128::MAX,
+        };
+        assert_eq!(
+            near_duplicate_groups(&[far, base, chained, near, far]),
+            vec![0, 1, 1, 1, 0]
+        );
+        assert!(near_duplicate_groups(&[]).is_empty());
+    }
+
     use super::*;
     use serde::de::value::{Error as ValueError, StrDeserializer};
     use serde::de::IntoDeserializer;
