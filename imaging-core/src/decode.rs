@@ -3,7 +3,8 @@
 
 use crate::color::{self, SourceColor};
 use crate::error::{ImagingError, Result};
-use crate::format::{declared_size, sniff, ImageFormat, Sniffed};
+use crate::format::{declared_sizes, sniff, ImageFormat, Sniffed};
+use crate::jpeg_decode::{self, JpegColorspace};
 use crate::jpeg_markers;
 use crate::limits::{LimitExceeded, Limits};
 use crate::metadata::{ExifFacts, Orientation};
@@ -80,58 +81,47 @@ fn jpeg_shrink(width: usize, height: usize, min_long_side: Option<u32>) -> usize
 }
 
 fn decode_jpeg(bytes: &[u8], limits: &Limits, min_long_side: Option<u32>) -> Result<Decoded> {
-    use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat, ScalingFactor};
     const F: ImageFormat = ImageFormat::Jpeg;
-    let err = |e: turbojpeg::Error| ImagingError::decode(F, e);
-    let segments = jpeg_markers::read_segments(bytes);
+    let err = |message: String| ImagingError::decode(F, message);
+    let mut segments = jpeg_markers::read_segments(bytes);
     if let Some((w, h)) = segments.frame_size {
         limits.check_dimensions(w, h)?;
     }
-    let mut decompressor = Decompressor::new().map_err(err)?;
-    let header = decompressor.read_header(bytes).map_err(err)?;
+    let header = jpeg_decode::read_header(bytes).map_err(err)?;
     let (stored_width, stored_height) = (to_u32(header.width, F)?, to_u32(header.height, F)?);
     limits.check_dimensions(stored_width, stored_height)?;
 
     let mut warnings = Vec::new();
     let exif = segments
         .exif
+        .take()
         .map(|tiff| keep_warning(ExifFacts::from_tiff(tiff), &mut warnings))
         .unwrap_or_default();
 
     let shrink = jpeg_shrink(header.width, header.height, min_long_side);
-    let scale = ScalingFactor::new(1, shrink);
-    let scaled = header.scaled(scale);
-    decompressor.set_scaling_factor(scale).map_err(err)?;
-    let (width, height) = (to_u32(scaled.width, F)?, to_u32(scaled.height, F)?);
-    let format = match header.colorspace {
-        Colorspace::Gray => PixelFormat::GRAY,
-        Colorspace::CMYK | Colorspace::YCCK => PixelFormat::CMYK,
-        _ => PixelFormat::RGB,
-    };
-    let channels = format.size();
-    let mut pixels = vec![0u8; scaled.width * scaled.height * channels];
-    let target = Image {
-        pixels: pixels.as_mut_slice(),
-        width: scaled.width,
-        pitch: scaled.width * channels,
-        height: scaled.height,
-        format,
-    };
-    decompressor.decompress(bytes, target).map_err(err)?;
+    let decompressed =
+        jpeg_decode::decompress(bytes, &header, shrink, segments.has_end_of_image(bytes))
+            .map_err(err)?;
+    warnings.extend(decompressed.warning);
+    let (width, height) = (
+        to_u32(decompressed.width, F)?,
+        to_u32(decompressed.height, F)?,
+    );
+    let pixels = decompressed.pixels;
 
     let icc = segments.icc.as_deref();
-    let image = match format {
-        PixelFormat::GRAY => {
+    let image = match header.colorspace {
+        JpegColorspace::Gray => {
             let (image, warning) = color::gray_to_srgb(width, height, &pixels, icc);
             warnings.extend(warning);
             image
         }
-        PixelFormat::CMYK => {
+        JpegColorspace::Cmyk | JpegColorspace::Ycck => {
             let (image, warning) = color::cmyk_to_srgb(width, height, &pixels, icc, segments.adobe);
             warnings.extend(warning);
             image
         }
-        _ => {
+        JpegColorspace::Color => {
             let mut image = RgbImage {
                 width,
                 height,
@@ -172,7 +162,7 @@ fn decode_with_image_crate(bytes: &[u8], limits: &Limits, format: ImageFormat) -
         image::ImageError::Limits(l) => LimitExceeded::Allocation(l.to_string()).into(),
         other => ImagingError::decode(format, other),
     };
-    if let Some((w, h)) = declared_size(bytes, format) {
+    for (w, h) in declared_sizes(bytes, format) {
         limits.check_dimensions(w, h)?;
     }
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), crate_format);
@@ -345,6 +335,65 @@ mod tests {
             .expect_err("must fail");
         assert_eq!(e.kind(), "unsupported");
         assert!(e.to_string().contains("html"), "{e}");
+    }
+
+    /// A PNG chunk: length, type, data, CRC-32 of type and data.
+    fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &byte in kind.iter().chain(data) {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+        chunk.extend_from_slice(kind);
+        chunk.extend_from_slice(data);
+        chunk.extend_from_slice(&(!crc).to_be_bytes());
+        chunk
+    }
+
+    #[test]
+    fn a_65536_square_png_is_refused_from_its_header() {
+        // A valid header (1-bit palette, 65536x65536: 4.3 Gpx, 512 MiB even at 1 bit a pixel)
+        // and a tiny compressed stream: nothing that large may ever be allocated.
+        let mut ihdr = 65536u32.to_be_bytes().to_vec();
+        ihdr.extend(65536u32.to_be_bytes());
+        ihdr.extend([1, 3, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(png_chunk(b"IHDR", &ihdr));
+        png.extend(png_chunk(b"PLTE", &[0, 0, 0, 255, 255, 255]));
+        png.extend(png_chunk(
+            b"IDAT",
+            &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+        ));
+        png.extend(png_chunk(b"IEND", &[]));
+        let e = decode(&png, &Limits::default(), None).expect_err("must fail");
+        assert_eq!(e.kind(), "limits", "{e}");
+        assert!(e.to_string().contains("65536x65536"), "{e}");
+    }
+
+    #[test]
+    fn gif_frames_beyond_the_limits_are_refused_from_their_descriptors() {
+        // A 32x32 screen whose single frame is 65535x1321 at (0, 65280): the frame, not the
+        // screen, is what a decoder would allocate.
+        let mut gif = b"GIF89a\x20\x00\x20\x00\x00\x00\x00".to_vec();
+        gif.extend(b"\x2C\x00\x00\x00\xFF\xFF\xFF\x29\x05\x00\x02\x02\x44\x01\x00\x3B");
+        let e = decode(&gif, &Limits::default(), None).expect_err("must fail");
+        assert_eq!(e.kind(), "limits", "{e}");
+        assert!(e.to_string().contains("65535x66601"), "{e}");
+    }
+
+    #[test]
+    fn a_huge_webp_canvas_is_refused_from_its_header() {
+        let mut webp = b"RIFF\x16\0\0\0WEBPVP8X\x0A\0\0\0\0\0\0\0".to_vec();
+        webp.extend([0x2F, 0x75, 0x00, 0x2F, 0x75, 0x00]); // 30000 x 30000
+        let e = decode(&webp, &Limits::default(), None).expect_err("must fail");
+        assert_eq!(e.kind(), "limits", "{e}");
     }
 
     #[test]

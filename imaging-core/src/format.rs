@@ -92,21 +92,142 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     Sniffed::Other("unknown")
 }
 
-/// The dimensions a PNG or GIF header declares, read without a decoder, so that limits are
-/// checked before a decoder is even set up.
-pub(crate) fn declared_size(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
+/// Every size the header of a PNG, GIF, WebP or TIFF declares, read without a decoder, so that
+/// limits are checked before a decoder is even set up. For a GIF this is the logical screen and
+/// the extent of every frame (its offset plus its size): a frame may lie far outside the
+/// screen, and a decoder places it on a canvas that large. A truncated or malformed header
+/// yields what could be read; the decoder decides whether the file is broken.
+pub(crate) fn declared_sizes(bytes: &[u8], format: ImageFormat) -> Vec<(u32, u32)> {
     match format {
         ImageFormat::Png if bytes.len() >= 24 && &bytes[12..16] == b"IHDR" => {
-            let be =
-                |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
-            Some((be(16), be(20)))
+            vec![(be32(&bytes[16..20]), be32(&bytes[20..24]))]
         }
-        ImageFormat::Gif if bytes.len() >= 10 => {
-            let le = |i: usize| u32::from(u16::from_le_bytes([bytes[i], bytes[i + 1]]));
-            Some((le(6), le(8)))
+        ImageFormat::Gif => gif_sizes(bytes),
+        ImageFormat::Webp => webp_size(bytes).into_iter().collect(),
+        ImageFormat::Tiff => tiff_size(bytes).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn be32(b: &[u8]) -> u32 {
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn le16(b: &[u8]) -> u32 {
+    u32::from(u16::from_le_bytes([b[0], b[1]]))
+}
+
+fn le24(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], 0])
+}
+
+/// The logical screen, then the extent of each frame, walking the blocks without decoding.
+fn gif_sizes(bytes: &[u8]) -> Vec<(u32, u32)> {
+    let mut sizes = Vec::new();
+    let Some(screen) = bytes.get(6..13) else {
+        return sizes;
+    };
+    sizes.push((le16(&screen[0..2]), le16(&screen[2..4])));
+    let colour_table = |flags: u8| {
+        if flags & 0x80 != 0 {
+            3 << ((flags & 7) + 1)
+        } else {
+            0
+        }
+    };
+    let mut pos = 13 + colour_table(screen[4]);
+    // Data sub-blocks: a length byte, that many bytes, until a zero length.
+    let skip_sub_blocks = |mut pos: usize| -> Option<usize> {
+        loop {
+            let len = usize::from(*bytes.get(pos)?);
+            pos += 1 + len;
+            if len == 0 {
+                return Some(pos);
+            }
+        }
+    };
+    loop {
+        let next = match bytes.get(pos) {
+            // Extension: introducer, label, sub-blocks.
+            Some(0x21) => skip_sub_blocks(pos + 2),
+            // Image descriptor: left, top, width, height, flags; colour table; LZW code size.
+            Some(0x2C) => bytes.get(pos + 1..pos + 10).and_then(|d| {
+                let (left, top) = (le16(&d[0..2]), le16(&d[2..4]));
+                let (width, height) = (le16(&d[4..6]), le16(&d[6..8]));
+                if width > 0 && height > 0 {
+                    sizes.push((left + width, top + height));
+                }
+                skip_sub_blocks(pos + 10 + colour_table(d[8]) + 1)
+            }),
+            _ => None, // the trailer, or something the decoder will judge
+        };
+        match next {
+            Some(next) => pos = next,
+            None => return sizes,
+        }
+    }
+}
+
+/// The canvas of an extended WebP (VP8X), or the frame size of a simple lossy (VP8) or
+/// lossless (VP8L) one.
+fn webp_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let chunk = bytes.get(12..16)?;
+    let payload = bytes.get(20..)?;
+    match chunk {
+        b"VP8X" => {
+            let p = payload.get(..10)?;
+            Some((le24(&p[4..7]) + 1, le24(&p[7..10]) + 1))
+        }
+        b"VP8L" => {
+            let p = payload.get(..5)?;
+            let bits = u32::from_le_bytes([p[1], p[2], p[3], p[4]]);
+            Some(((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
+        }
+        b"VP8 " => {
+            let p = payload.get(..10)?;
+            Some((le16(&p[6..8]) & 0x3FFF, le16(&p[8..10]) & 0x3FFF))
         }
         _ => None,
     }
+}
+
+/// ImageWidth and ImageLength of the first IFD of a classic TIFF.
+fn tiff_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let little = bytes.starts_with(b"II");
+    let u16_at = |i: usize| -> Option<u32> {
+        let b = bytes.get(i..i + 2)?;
+        let v = if little {
+            u16::from_le_bytes([b[0], b[1]])
+        } else {
+            u16::from_be_bytes([b[0], b[1]])
+        };
+        Some(u32::from(v))
+    };
+    let u32_at = |i: usize| -> Option<u32> {
+        let b = bytes.get(i..i + 4)?;
+        let b = [b[0], b[1], b[2], b[3]];
+        Some(if little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
+    };
+    let ifd = usize::try_from(u32_at(4)?).ok()?;
+    let (mut width, mut height) = (None, None);
+    for i in 0..u16_at(ifd)? as usize {
+        let entry = ifd + 2 + 12 * i;
+        let value = match u16_at(entry + 2)? {
+            3 => u16_at(entry + 8)?, // SHORT
+            4 => u32_at(entry + 8)?, // LONG
+            _ => continue,
+        };
+        match u16_at(entry)? {
+            256 => width = Some(value),
+            257 => height = Some(value),
+            _ => {}
+        }
+    }
+    Some((width?, height?))
 }
 
 /// Reads the major and compatible brands of an ISO-BMFF `ftyp` box.
@@ -146,6 +267,36 @@ mod tests {
         );
         assert_eq!(sniff(b"<!DOCTYPE html><html>"), Sniffed::Other("html"));
         assert_eq!(sniff(b""), Sniffed::Other("empty"));
+    }
+
+    #[test]
+    fn reads_the_extent_of_every_gif_frame() {
+        let mut gif = b"GIF89a\x20\x00\x20\x00\x80\x00\x00".to_vec();
+        gif.extend([0u8; 6]); // global colour table, 2 entries
+        gif.extend(b"\x21\xF9\x04\x00\x00\x00\x00\x00"); // graphic control extension
+        gif.extend(b"\x2C\x00\x00\x00\x00\x20\x00\x20\x00\x00\x02\x02\x44\x01\x00");
+        // A second frame placed at (65535, 65280).
+        gif.extend(b"\x2C\xFF\xFF\x00\xFF\x10\x00\x10\x00\x00\x02\x02\x44\x01\x00\x3B");
+        assert_eq!(
+            declared_sizes(&gif, ImageFormat::Gif),
+            [(32, 32), (32, 32), (65535 + 16, 65280 + 16)]
+        );
+        // Cut inside the second descriptor: what was read is kept.
+        assert_eq!(declared_sizes(&gif[..44], ImageFormat::Gif).len(), 2);
+    }
+
+    #[test]
+    fn reads_webp_and_tiff_sizes() {
+        let mut vp8x = b"RIFF\0\0\0\0WEBPVP8X\x0A\0\0\0\0\0\0\0".to_vec();
+        vp8x.extend([0xFF, 0xFF, 0xFF, 0x0F, 0x27, 0x00]); // 16777216 x 10000
+        assert_eq!(
+            declared_sizes(&vp8x, ImageFormat::Webp),
+            [(16_777_216, 10_000)]
+        );
+        let mut tiff = b"II*\0\x08\0\0\0\x02\0".to_vec();
+        tiff.extend(b"\x00\x01\x04\x00\x01\0\0\0\x40\x9C\0\0"); // width 40000 (LONG)
+        tiff.extend(b"\x01\x01\x03\x00\x01\0\0\0\x10\x00\0\0"); // height 16 (SHORT)
+        assert_eq!(declared_sizes(&tiff, ImageFormat::Tiff), [(40_000, 16)]);
     }
 
     #[test]

@@ -11,28 +11,48 @@ pub(crate) struct JpegSegments {
     pub adobe: bool,
     /// Width and height declared by the start-of-frame segment.
     pub frame_size: Option<(u32, u32)>,
+    /// Where the first start-of-scan segment begins.
+    pub scan_start: Option<usize>,
+}
+
+impl JpegSegments {
+    /// Whether an end-of-image marker follows the first scan: without one the file is
+    /// truncated. Entropy-coded data cannot contain the marker (an `FF` byte there is always
+    /// followed by `00` or a restart marker), and searching from the scan skips the thumbnail
+    /// an EXIF segment may hold.
+    pub fn has_end_of_image(&self, bytes: &[u8]) -> bool {
+        self.scan_start
+            .and_then(|start| bytes.get(start..))
+            .is_some_and(|scan| scan.windows(2).any(|w| w == [0xFF, 0xD9]))
+    }
 }
 
 const EXIF_ID: &[u8] = b"Exif\0\0";
 const ICC_ID: &[u8] = b"ICC_PROFILE\0";
 
-/// Walks the segments up to the start of scan. Malformed segments end the walk: the
-/// decoder, not this reader, decides whether the file is broken.
+/// Walks the segments up to the start of scan. Bytes between segments are skipped, as libjpeg
+/// does; a malformed segment ends the walk: the decoder, not this reader, decides whether the
+/// file is broken.
 pub(crate) fn read_segments(bytes: &[u8]) -> JpegSegments {
     let mut found = JpegSegments::default();
     let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
     let mut pos = 2; // after SOI
     while pos + 4 <= bytes.len() {
         if bytes[pos] != 0xFF {
-            break;
+            pos += 1; // junk before a marker
+            continue;
         }
         let marker = bytes[pos + 1];
         if marker == 0xFF {
             pos += 1; // fill byte
             continue;
         }
-        if marker == 0xDA || marker == 0xD9 {
-            break; // start of scan or end of image
+        if marker == 0xDA {
+            found.scan_start = Some(pos);
+            break;
+        }
+        if marker == 0xD9 {
+            break; // end of image
         }
         let len = usize::from(u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]));
         if len < 2 || pos + 2 + len > bytes.len() {
@@ -96,6 +116,21 @@ mod tests {
         assert_eq!(found.exif.as_deref(), Some(&b"II*\0"[..]));
         assert!(found.adobe);
         assert_eq!(found.frame_size, Some((6000, 4000)));
+    }
+
+    #[test]
+    fn skips_junk_between_segments_and_finds_the_end_of_image_after_the_scan() {
+        let mut jpeg = vec![0xFF, 0xD8];
+        // An EXIF thumbnail ends with its own end-of-image marker: it must not count.
+        jpeg.extend(segment(0xE1, b"Exif\0\0\xFF\xD8\xFF\xD9"));
+        jpeg.extend_from_slice(b"junk");
+        jpeg.extend(segment(0xC0, &[8, 0, 16, 0, 32, 1]));
+        jpeg.extend([0xFF, 0xDA, 0, 2, 0x12, 0xFF, 0x00, 0x34]);
+        let found = read_segments(&jpeg);
+        assert_eq!(found.frame_size, Some((32, 16)));
+        assert!(!found.has_end_of_image(&jpeg), "cut after the scan data");
+        jpeg.extend([0xFF, 0xD9]);
+        assert!(read_segments(&jpeg).has_end_of_image(&jpeg));
     }
 
     #[test]

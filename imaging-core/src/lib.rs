@@ -14,6 +14,7 @@ pub mod decode;
 mod encode;
 mod error;
 pub mod format;
+mod jpeg_decode;
 mod jpeg_markers;
 mod limits;
 pub mod metadata;

@@ -97,13 +97,26 @@ impl ObjectStore for FolderStore {
     ) -> Result<(), StoreError> {
         let path = self.path("put", key)?;
         let err = |e| io_error("put", key, e);
-        if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(err)?;
-        }
         // Whole or nothing: write beside, then rename into place.
         let mut partial = path.clone().into_os_string();
         partial.push(".partial");
-        tokio::fs::write(&partial, bytes).await.map_err(err)?;
+        // A concurrent delete prunes the folders it leaves empty, possibly one just created for
+        // this file: create them again (a few times) if they vanished before the write.
+        let mut attempts = 0;
+        loop {
+            let written = match path.parent() {
+                Some(parent) => tokio::fs::create_dir_all(parent).await,
+                None => Ok(()),
+            };
+            let written = match written {
+                Ok(()) => tokio::fs::write(&partial, &bytes).await,
+                Err(e) => Err(e),
+            };
+            match written {
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 8 => attempts += 1,
+                result => break result.map_err(err)?,
+            }
+        }
         if let Err(e) = tokio::fs::rename(&partial, &path).await {
             let _ = tokio::fs::remove_file(&partial).await;
             return Err(err(e));
