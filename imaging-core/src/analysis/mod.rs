@@ -2,6 +2,7 @@
 
 pub mod colors;
 pub mod crop;
+pub mod faces;
 pub mod geometry;
 pub mod quality;
 pub mod roi;

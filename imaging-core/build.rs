@@ -1,0 +1,56 @@
+//! Embeds the SeetaFace frontal face model that the `rustface` crate ships in its registry
+//! package (`model/seeta_fd_frontal_v1.0.bin`, BSD-2-Clause like the crate).
+//!
+//! rustface has no API that hands out its own model bytes, so the build asks cargo where the
+//! resolved rustface package lives and copies the file into `OUT_DIR`; `analysis::faces` then
+//! embeds it with `include_bytes!`. Nothing is downloaded: the file comes with the crate cargo
+//! already fetched.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+const MODEL_IN_CRATE: &str = "model/seeta_fd_frontal_v1.0.bin";
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let source = rustface_dir().join(MODEL_IN_CRATE);
+    println!("cargo:rerun-if-changed={}", source.display());
+    std::fs::copy(&source, out.join("seeta_fd_frontal_v1.0.bin"))
+        .unwrap_or_else(|e| panic!("copying the face model {}: {e}", source.display()));
+}
+
+/// The folder of the rustface package this build resolved, from `cargo metadata`.
+fn rustface_dir() -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("manifest dir"))
+        .join("Cargo.toml");
+    // Only this build's target platform: packages of other platforms may not be downloaded.
+    let target = std::env::var("TARGET").expect("cargo sets TARGET");
+    let output = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["--filter-platform", &target, "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .expect("running cargo metadata");
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+    let rustface = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == "rustface")
+        .expect("rustface is a dependency of imaging-core");
+    let manifest_path = rustface["manifest_path"]
+        .as_str()
+        .expect("rustface has a manifest path");
+    PathBuf::from(manifest_path)
+        .parent()
+        .expect("a manifest lies in its package folder")
+        .to_path_buf()
+}

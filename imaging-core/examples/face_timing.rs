@@ -1,0 +1,58 @@
+//! Times `detect_faces` on the photo corpus, per photo, on the rendition the detector wants.
+//!
+//! `cargo run --release -p imaging-core --example face_timing [folder ...]` (default: faces);
+//! photos are found like the tests find them (`PHOTO_SUITE_PHOTOS`). Single-threaded; each
+//! time is the best of five runs, after a warm-up that loads the model.
+
+use imaging_core::analysis::faces::{detect_faces, FACE_DETECTION_SIDE};
+use imaging_core::{decode, render_renditions, Limits, RenditionOptions};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = std::env::var_os("PHOTO_SUITE_PHOTOS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/photos"))
+        });
+    let mut folders: Vec<String> = std::env::args().skip(1).collect();
+    if folders.is_empty() {
+        folders.push("faces".into());
+    }
+    let options = RenditionOptions {
+        sizes: vec![FACE_DETECTION_SIDE],
+        ..RenditionOptions::default()
+    };
+    for folder in folders {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(&folder))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let set = render_renditions(&std::fs::read(&path)?, &options)?;
+            let Some(rendition) = set.renditions.first() else {
+                continue;
+            };
+            let image = decode(&rendition.jpeg, &Limits::default(), None)?.image;
+            let faces = detect_faces(&image);
+            let best = (0..5)
+                .map(|_| {
+                    let start = Instant::now();
+                    std::hint::black_box(detect_faces(std::hint::black_box(&image)));
+                    start.elapsed()
+                })
+                .min()
+                .unwrap_or(Duration::ZERO);
+            println!(
+                "{folder}/{name}: {}x{}, {} faces, {:.1} ms",
+                image.width,
+                image.height,
+                faces.len(),
+                best.as_secs_f64() * 1000.0
+            );
+        }
+    }
+    Ok(())
+}
