@@ -9,6 +9,7 @@ mod report;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use imaging_core::{Limits, RenditionOptions};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -134,7 +135,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     for w in warnings {
                         eprintln!("photo-suite: warning: {}: {w}", file.display());
                     }
-                    println!("{}", serde_json::to_string_pretty(&info)?);
+                    let json = serde_json::to_string_pretty(&info)?;
+                    // A closed pipe (`| head`) is the reader's choice, not an error of ours.
+                    match writeln!(std::io::stdout(), "{json}") {
+                        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                            return Err(e).context("writing to stdout")
+                        }
+                        _ => {}
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {

@@ -1,9 +1,14 @@
 //! Criterion benches of the rendition job and its stages on two real camera photos:
-//! decode (full and shrunk on load), the resize cascade, encode, and the whole job.
+//! decode (full and shrunk on load), the resize cascade, encode, the whole job without and with
+//! the pixel analysis, and the pixel analysis alone (faces, quality, ROI, crops, colours,
+//! signature on the 2048/1024/256 renditions).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use imaging_core::resize::{fit_within, Resizer};
-use imaging_core::{decode, encode_jpeg, render_renditions, Limits, RenditionOptions};
+use imaging_core::{
+    analyze_pixels, decode, encode_jpeg, render_renditions, AnalysisImages, Limits,
+    RenditionOptions,
+};
 use photo_suite_benches::photos_dir;
 use std::hint::black_box;
 
@@ -48,9 +53,41 @@ fn stages(c: &mut Criterion) {
             b.iter(|| encode_jpeg(black_box(&rendition_2048), 85).expect("encode"))
         });
 
-        let options = RenditionOptions::default();
+        let without = RenditionOptions {
+            analyze_pixels: false,
+            ..RenditionOptions::default()
+        };
         group.bench_function("rendition_job", |b| {
-            b.iter(|| render_renditions(black_box(&bytes), &options).expect("job"))
+            b.iter(|| render_renditions(black_box(&bytes), &without).expect("job"))
+        });
+        let with = RenditionOptions::default();
+        group.bench_function("rendition_job_with_analysis", |b| {
+            b.iter(|| render_renditions(black_box(&bytes), &with).expect("job"))
+        });
+
+        // The analysis renditions, made as the job makes them (each from the one above).
+        assert_eq!(
+            decoded.orientation.exif_value(),
+            1,
+            "{path}: benched photos are upright"
+        );
+        let upright = rendition_2048.clone();
+        let (uw, uh) = (upright.width, upright.height);
+        let medium = {
+            let (tw, th) = fit_within(uw, uh, 1024);
+            resizer.resize(&upright, tw, th).expect("resize")
+        };
+        let small = {
+            let (tw, th) = fit_within(uw, uh, 256);
+            resizer.resize(&medium, tw, th).expect("resize")
+        };
+        let images = AnalysisImages {
+            large: upright,
+            medium,
+            small,
+        };
+        group.bench_function("pixel_analysis", |b| {
+            b.iter(|| analyze_pixels(black_box(&images), w, h))
         });
         group.finish();
     }

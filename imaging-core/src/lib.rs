@@ -33,5 +33,6 @@ pub use metadata::{ExifFacts, Gps, Orientation};
 pub use orient::apply_orientation;
 pub use pixels::RgbImage;
 pub use rendition::{
-    analyze, render_renditions, PhotoInfo, Rendition, RenditionOptions, RenditionSet,
+    analyze, analyze_pixels, render_renditions, AnalysisImages, Crops, PhotoInfo, PixelAnalysis,
+    Rendition, RenditionOptions, RenditionSet,
 };

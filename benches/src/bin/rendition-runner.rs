@@ -1,6 +1,7 @@
 //! Runs the 3-rendition job (2048/1024/256, q85, auto-oriented) on one photo, single-threaded,
 //! ITERATIONS times, printing `iter <wall_ms> <cpu_ms>` per iteration: the photo-suite side of
-//! `compare/compare.py`.
+//! `compare/compare.py`. The peers only make renditions, so the pixel analysis is off here
+//! (`RenditionOptions::analyze_pixels`); its cost is benched on its own in `renditions.rs`.
 
 use anyhow::Context;
 use imaging_core::{render_renditions, RenditionOptions};
@@ -14,7 +15,10 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: rendition-runner PHOTO OUT_DIR ITERATIONS");
     };
     let iterations: u32 = iterations.parse().context("ITERATIONS must be a number")?;
-    let options = RenditionOptions::default();
+    let options = RenditionOptions {
+        analyze_pixels: false,
+        ..RenditionOptions::default()
+    };
     std::fs::create_dir_all(out_dir)?;
     for _ in 0..iterations {
         let (wall, cpu) = (Instant::now(), process_cpu_time());
