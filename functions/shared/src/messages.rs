@@ -11,7 +11,7 @@ use serde::Serialize;
 pub enum Message {
     /// A photo's renditions and analysis are stored.
     #[serde(rename = "photo.analyzed")]
-    PhotoAnalyzed(PhotoAnalyzed),
+    PhotoAnalyzed(Box<PhotoAnalyzed>),
     /// A photo was refused for good (bad, hostile or over a limit); nothing was stored for it.
     #[serde(rename = "photo.failed")]
     PhotoFailed(PhotoFailed),
