@@ -167,7 +167,9 @@ where
     let started = Instant::now();
     let message = store_outputs(output, relative, upload, set).await?;
     let upload_time = started.elapsed();
-    publisher.publish(&Message::PhotoAnalyzed(Box::new(message))).await?;
+    publisher
+        .publish(&Message::PhotoAnalyzed(Box::new(message)))
+        .await?;
     Ok(Outcome::Analyzed {
         bytes_in,
         warnings,
