@@ -1,17 +1,29 @@
-//! Embeds the SeetaFace frontal face model that the `rustface` crate ships in its registry
-//! package (`model/seeta_fd_frontal_v1.0.bin`, BSD-2-Clause like the crate).
+//! Build steps of imaging-core:
 //!
-//! rustface has no API that hands out its own model bytes, so the build asks cargo where the
-//! resolved rustface package lives and copies the file into `OUT_DIR`; `analysis::faces` then
-//! embeds it with `include_bytes!`. Nothing is downloaded: the file comes with the crate cargo
-//! already fetched.
+//! 1. Embeds the SeetaFace frontal face model that the `rustface` crate ships in its registry
+//!    package (`model/seeta_fd_frontal_v1.0.bin`, BSD-2-Clause like the crate). rustface has no
+//!    API that hands out its own model bytes, so the build asks cargo where the resolved
+//!    rustface package lives and copies the file into `OUT_DIR`; `analysis::faces` then embeds
+//!    it with `include_bytes!`. Nothing is downloaded: the file comes with the crate cargo
+//!    already fetched.
+//! 2. For the arm64 Lambda only (target aarch64-unknown-linux-gnu): links libheif with its HEIC
+//!    (libde265) and AVIF (dav1d) decoders statically, from the folder scripts/aarch64-deps.sh
+//!    fills and .cargo/config.toml names; libheif-sys's own probe is switched off for that
+//!    target there. Other targets link the system's libheif through libheif-sys.
 
-use std::path::PathBuf;
+use std::env;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+fn main() {
+    copy_face_model();
+    link_aarch64_static();
+}
 
 const MODEL_IN_CRATE: &str = "model/seeta_fd_frontal_v1.0.bin";
 
-fn main() {
+/// Copies the face model into `OUT_DIR` (step 1).
+fn copy_face_model() {
     println!("cargo:rerun-if-changed=build.rs");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let source = rustface_dir().join(MODEL_IN_CRATE);
@@ -53,4 +65,32 @@ fn rustface_dir() -> PathBuf {
         .parent()
         .expect("a manifest lies in its package folder")
         .to_path_buf()
+}
+
+/// Links the static aarch64 libheif, libde265 and dav1d (step 2); nothing on other targets.
+fn link_aarch64_static() {
+    println!("cargo:rerun-if-env-changed=PHOTO_SUITE_AARCH64_DEPS");
+    if env::var("TARGET").as_deref() != Ok("aarch64-unknown-linux-gnu") {
+        return;
+    }
+    let Some(prefix) = env::var_os("PHOTO_SUITE_AARCH64_DEPS") else {
+        panic!("PHOTO_SUITE_AARCH64_DEPS is not set (see .cargo/config.toml)");
+    };
+    let lib = Path::new(&prefix).join("lib");
+    let heif = lib.join("libheif.a");
+    if !heif.exists() {
+        panic!(
+            "{} is missing: run scripts/aarch64-deps.sh first (it builds libheif, libde265 \
+             and dav1d for aarch64)",
+            heif.display()
+        );
+    }
+    println!("cargo:rerun-if-changed={}", heif.display());
+    println!("cargo:rustc-link-search=native={}", lib.display());
+    // Not bundled into this rlib: linked after every crate, in this order (libheif first).
+    for name in ["heif", "de265", "dav1d"] {
+        println!("cargo:rustc-link-lib=static:-bundle={name}");
+    }
+    // libheif is C++; zig, the linker cargo-lambda uses, links its own libc++ for this.
+    println!("cargo:rustc-link-lib=stdc++");
 }
