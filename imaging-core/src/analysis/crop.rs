@@ -254,13 +254,13 @@ pub fn best_crop(width: u32, height: u32, ratio: AspectRatio, faces: &[Rect], ro
     }
     let mut faces: Vec<(u64, Rect)> = faces
         .iter()
-        .filter_map(|f| clip(f, width, height))
+        .filter_map(|f| f.clip(width, height))
         .map(|f| (f.area().isqrt(), f))
         .collect();
     // Largest first; equal weights in a fixed order, whatever the input order.
     faces.sort_by_key(|&(weight, f)| (std::cmp::Reverse(weight), f.y, f.x, f.width, f.height));
     faces.truncate(MAX_FACES);
-    let roi_rect = clip(&roi.rect, width, height);
+    let roi_rect = roi.rect.clip(width, height);
     let focal = Point {
         x: roi.focal_point.x.min(width - 1),
         y: roi.focal_point.y.min(height - 1),
@@ -308,18 +308,6 @@ pub fn best_crop(width: u32, height: u32, ratio: AspectRatio, faces: &[Rect], ro
         width: cw,
         height: ch,
     }
-}
-
-/// `r` clipped to a `w` x `h` image; `None` when nothing of it is inside.
-fn clip(r: &Rect, w: u32, h: u32) -> Option<Rect> {
-    let (x0, y0) = (r.x.min(w), r.y.min(h));
-    let (x1, y1) = (r.right().min(w), r.bottom().min(h));
-    (x1 > x0 && y1 > y0).then_some(Rect {
-        x: x0,
-        y: y0,
-        width: x1 - x0,
-        height: y1 - y0,
-    })
 }
 
 /// What a placement is worth, compared field by field (larger is better).

@@ -70,6 +70,19 @@ impl Rect {
         }
     }
 
+    /// This rectangle clipped to a `width` x `height` image; `None` when nothing of it is
+    /// inside.
+    pub fn clip(&self, width: u32, height: u32) -> Option<Rect> {
+        let (x0, y0) = (self.x.min(width), self.y.min(height));
+        let (x1, y1) = (self.right().min(width), self.bottom().min(height));
+        (x1 > x0 && y1 > y0).then_some(Rect {
+            x: x0,
+            y: y0,
+            width: x1 - x0,
+            height: y1 - y0,
+        })
+    }
+
     /// This rectangle, measured in an image of `from` (width, height), moved into an image of
     /// `to`: scaled outwards (floor of the start, ceiling of the end) so nothing it held is
     /// lost, and clamped to the target image.

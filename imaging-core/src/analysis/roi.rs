@@ -88,7 +88,7 @@ pub fn region_of_interest(image: &RgbImage, faces: &[Rect]) -> Roi {
         };
     }
     let grid = Grid::of(image);
-    let faces: Vec<Rect> = faces.iter().filter_map(|f| clip(f, w, h)).collect();
+    let faces: Vec<Rect> = faces.iter().filter_map(|f| f.clip(w, h)).collect();
     let grown: Vec<Rect> = faces.iter().map(|f| grow_face(f, w, h)).collect();
     let to_grid = |r: &Rect| r.rescale((w, h), (grid.width as u32, grid.height as u32));
     let mut saliency = grid.saliency();
@@ -128,18 +128,6 @@ pub fn region_of_interest(image: &RgbImage, faces: &[Rect]) -> Roi {
         rect,
         focal_point: clamp_point(focal_point, &rect),
     }
-}
-
-/// `r` clipped to a `w` x `h` image; `None` when nothing of it is inside.
-fn clip(r: &Rect, w: u32, h: u32) -> Option<Rect> {
-    let (x0, y0) = (r.x.min(w), r.y.min(h));
-    let (x1, y1) = (r.right().min(w), r.bottom().min(h));
-    (x1 > x0 && y1 > y0).then_some(Rect {
-        x: x0,
-        y: y0,
-        width: x1 - x0,
-        height: y1 - y0,
-    })
 }
 
 /// `r` grown by `margin` on each side, clipped to a `w` x `h` image.
