@@ -9,39 +9,9 @@ use imaging_core::analysis::crop::{best_crop, ratio_error, AspectRatio, RATIO_TO
 use imaging_core::analysis::geometry::Rect;
 use imaging_core::analysis::roi::{region_of_interest, Roi, ROI_SIDE};
 use imaging_core::{decode, render_renditions, Limits, RenditionOptions, RgbImage};
-use std::path::PathBuf;
 
-fn photos_dir() -> PathBuf {
-    std::env::var_os("PHOTO_SUITE_PHOTOS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/photos"))
-        })
-}
-
-/// The photos of one corpus folder, sorted by name.
-fn photos_in(folder: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = photos_dir().join(folder);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.is_file())
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no photos in {}", dir.display());
-    paths
-        .into_iter()
-        .map(|p| {
-            let name = p
-                .file_name()
-                .expect("file name")
-                .to_string_lossy()
-                .into_owned();
-            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("reading {name}: {e}"));
-            (name, bytes)
-        })
-        .collect()
-}
+mod common;
+use common::photos_in;
 
 /// A photo as the pipeline sees it: the upright original's size and the ROI_SIDE rendition.
 struct Photo {

@@ -7,6 +7,9 @@ use imaging_core::analysis::faces::{detect_faces, Face, FACE_DETECTION_SIDE};
 use imaging_core::{decode, render_renditions, Limits, RenditionOptions, RgbImage};
 use std::path::PathBuf;
 
+mod common;
+use common::{photo_paths, photos_dir};
+
 /// The true number of real faces in every photo of the searched folders. `FACES=` notes of
 /// MANIFEST.tsv for faces/; the others were counted by looking at the photos.
 const TRUE_FACES: &[(&str, usize)] = &[
@@ -82,25 +85,9 @@ const TRUE_FACES: &[(&str, usize)] = &[
 
 const FOLDERS: [&str; 4] = ["faces", "camera", "exif-orientation", "formats"];
 
-fn photos_dir() -> PathBuf {
-    std::env::var_os("PHOTO_SUITE_PHOTOS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/photos"))
-        })
-}
-
 /// The photos of one corpus folder as "folder/name", sorted; a missing folder fails the test.
 fn photos_in(folder: &str) -> Vec<(String, PathBuf)> {
-    let dir = photos_dir().join(folder);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.is_file())
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no photos in {}", dir.display());
-    paths
+    photo_paths(folder)
         .into_iter()
         .map(|p| {
             let name = p.file_name().expect("file name").to_string_lossy();

@@ -10,39 +10,9 @@ use imaging_core::analysis::quality::{assess, Quality};
 use imaging_core::{
     apply_orientation, decode, encode_jpeg, render_renditions, Limits, RenditionOptions, RgbImage,
 };
-use std::path::PathBuf;
 
-fn photos_dir() -> PathBuf {
-    std::env::var_os("PHOTO_SUITE_PHOTOS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/photos"))
-        })
-}
-
-/// The photos of one corpus folder, sorted by name.
-fn photos_in(folder: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = photos_dir().join(folder);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.is_file())
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no photos in {}", dir.display());
-    paths
-        .into_iter()
-        .map(|p| {
-            let name = p
-                .file_name()
-                .expect("file name")
-                .to_string_lossy()
-                .into_owned();
-            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("reading {name}: {e}"));
-            (name, bytes)
-        })
-        .collect()
-}
+mod common;
+use common::photos_in;
 
 /// The full-size upright picture.
 fn full_size(bytes: &[u8]) -> RgbImage {
