@@ -9,7 +9,9 @@
 use imaging_core::analysis::signature::{distance, signature, Signature, NEAR_DUPLICATE_THRESHOLD};
 use imaging_core::resize::Resizer;
 use imaging_core::{decode, encode_jpeg, render_renditions, Limits, RenditionOptions, RgbImage};
-use std::path::PathBuf;
+
+mod common;
+use common::photo_paths;
 
 /// The folders of real photos (`broken/` holds malformed files, not photos).
 const FOLDERS: [&str; 4] = ["camera", "exif-orientation", "faces", "formats"];
@@ -17,13 +19,6 @@ const FOLDERS: [&str; 4] = ["camera", "exif-orientation", "faces", "formats"];
 /// JPEG quality of the edited copies other than the re-encoded one, high enough that only the
 /// edit itself matters.
 const EDIT_QUALITY: u8 = 95;
-
-fn photos() -> PathBuf {
-    std::env::var_os("PHOTO_SUITE_PHOTOS").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/photos")),
-        PathBuf::from,
-    )
-}
 
 /// The decoded rendition of longest side `side`.
 fn rendition(set: &imaging_core::RenditionSet, side: u32) -> RgbImage {
@@ -50,16 +45,9 @@ struct Photo {
 
 /// Every photo of [`FOLDERS`] that the rendition job reads; the others are skipped.
 fn corpus() -> Vec<Photo> {
-    let root = photos();
     let mut photos = Vec::new();
     for folder in FOLDERS {
-        let dir = root.join(folder);
-        let mut paths: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|e| e.expect("directory entry").path())
-            .collect();
-        paths.sort();
-        for path in paths {
+        for path in photo_paths(folder) {
             let key = format!(
                 "{folder}/{}",
                 path.file_name().expect("name").to_string_lossy()
