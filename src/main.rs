@@ -1,14 +1,18 @@
 //! `photo-suite`: runs the photo pipeline on a local folder, no AWS needed.
 //!
 //! `photo-suite ingest <INPUT_DIR> --out <OUT_DIR>` writes renditions and analysis with the same
-//! key layout as the output bucket; `photo-suite analyze <FILE>` prints one photo's analysis.
+//! key layout as the output bucket; `photo-suite analyze <FILE>` prints one photo's analysis;
+//! `photo-suite layout` and `photo-suite render` serve the book-layout service's requests on
+//! that folder.
 
+mod book;
 mod ingest;
 mod report;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use imaging_core::{Limits, RenditionOptions};
+use photo_suite_functions::plan::PlanSettings;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +59,35 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// Lay out a book (a `layout.requested` JSON file) from photos ingested into a folder;
+    /// writes layouts/<book_id>/<request_id>.json there and prints `layout.ready`.
+    Layout {
+        /// The request.
+        request: PathBuf,
+        /// The folder `photo-suite ingest --out` wrote.
+        #[arg(long)]
+        store: PathBuf,
+        /// Effective DPI from which a placement prints `good` (unless the request says).
+        #[arg(long, default_value_t = PlanSettings::default().dpi_good)]
+        dpi_good: f64,
+        /// Effective DPI from which a placement prints `fair` (unless the request says).
+        #[arg(long, default_value_t = PlanSettings::default().dpi_fair)]
+        dpi_fair: f64,
+    },
+    /// Render a placement at print resolution (a `render.requested` JSON file); writes it under
+    /// renders/ in the store and prints `render.done`.
+    Render {
+        /// The request.
+        request: PathBuf,
+        /// The folder of original photos (the request's `photo` is a key in it).
+        #[arg(long)]
+        photos: PathBuf,
+        /// The output folder.
+        #[arg(long)]
+        store: PathBuf,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
 }
 
 #[derive(Args)]
@@ -92,7 +125,39 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let outcome = |ok: bool| {
+        if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_SOME_FAILED)
+        }
+    };
     match cli.command {
+        Command::Layout {
+            request,
+            store,
+            dpi_good,
+            dpi_fair,
+        } => {
+            let plan = PlanSettings {
+                dpi_good,
+                dpi_fair,
+                ..PlanSettings::default()
+            };
+            plan.validate().map_err(anyhow::Error::msg)?;
+            Ok(outcome(book::layout(&request, &store, plan)?))
+        }
+        Command::Render {
+            request,
+            photos,
+            store,
+            limits,
+        } => Ok(outcome(book::render(
+            &request,
+            &photos,
+            &store,
+            limits.into(),
+        )?)),
         Command::Ingest {
             input_dir,
             out,

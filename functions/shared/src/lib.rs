@@ -1,6 +1,6 @@
 //! What the photo-suite Lambdas and the local CLI share: the ports (an object store, a message
 //! publisher), their adapters (AWS S3/SNS, and a local folder and files), and the use-cases
-//! that run on them, so that the CLI and the Lambdas run the same code.
+//! that run on them (ingest, layout, render), so that the CLI and the Lambdas run the same code.
 #![warn(missing_docs)]
 
 #[cfg(feature = "aws")]
@@ -9,7 +9,11 @@ pub mod config;
 pub mod events;
 pub mod ingest;
 pub mod keys;
+pub mod layout;
 pub mod local;
 pub mod messages;
 pub mod metrics;
+pub mod plan;
 pub mod ports;
+pub mod render;
+pub mod requests;

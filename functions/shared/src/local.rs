@@ -215,3 +215,34 @@ impl Publisher for FileTopics {
         Ok(())
     }
 }
+
+/// Topics kept in memory, for one-shot commands (the CLI's `layout` and `render` print what was
+/// published) and tests.
+#[derive(Debug, Default)]
+pub struct MemoryTopics {
+    published: Mutex<Vec<(Topic, String)>>,
+}
+
+impl MemoryTopics {
+    /// Every message published so far, in order, as `(topic, JSON text)`.
+    pub fn messages(&self) -> Vec<(Topic, String)> {
+        self.published
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Publisher for MemoryTopics {
+    async fn publish(&self, message: &Message) -> Result<(), PublishError> {
+        let line = serde_json::to_string(message).map_err(|e| PublishError {
+            message_type: message.type_name(),
+            message: e.to_string(),
+        })?;
+        self.published
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((message.topic(), line));
+        Ok(())
+    }
+}

@@ -1,0 +1,218 @@
+//! The layout use-case: a `layout.requested` message in, the book's layout stored as
+//! `layouts/<book_id>/<request_id>.json` and announced by `layout.ready` (a claim check). The same
+//! code runs in the `layout` Lambda (S3 + SNS) and in `photo-suite layout` (a folder).
+
+use crate::ingest::TransientError;
+use crate::keys::analysis_key;
+use crate::messages::{LayoutReady, Message, RequestFailed};
+use crate::plan::{plan, PhotoFacts, Plan, PlanSettings, PrintQuality};
+use crate::ports::{ObjectStore, Publisher, StoreError};
+use crate::requests::{LayoutRequest, RequestError};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Analysis documents read at once.
+const PARALLEL_READS: usize = 32;
+/// Unknown photos named in a failure message (the count is always given).
+const NAMED_UNKNOWN: usize = 10;
+/// Version of the layout document's shape.
+pub const LAYOUT_VERSION: u32 = 1;
+
+/// Settings of the layout use-case.
+#[derive(Debug, Clone, Default)]
+pub struct LayoutSettings {
+    /// The uploads' input prefix: stripped from photo keys to find their analysis.
+    pub input_prefix: String,
+    /// Default planner settings (a request may override them).
+    pub plan: PlanSettings,
+}
+
+/// What became of a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LayoutOutcome {
+    /// Stored and announced.
+    Ready {
+        /// The layout's key.
+        key: String,
+    },
+    /// Refused; `layout.failed` published, nothing stored.
+    Failed(RequestError),
+}
+
+/// The stored layout document.
+#[derive(Debug, Serialize)]
+struct LayoutDocument<'a> {
+    version: u32,
+    request_id: &'a str,
+    book_id: &'a str,
+    settings: PlanSettings,
+    #[serde(flatten)]
+    plan: &'a Plan,
+}
+
+/// Key of a book's layout.
+pub fn layout_key(book_id: &str, request_id: &str) -> String {
+    format!("layouts/{book_id}/{request_id}.json")
+}
+
+/// Runs one request: validates it, reads every photo's analysis from `store` (the output store
+/// ingest wrote), plans the book, stores the layout and publishes `layout.ready`. A request
+/// that cannot be served (malformed, or naming photos with no analysis) is published as
+/// `layout.failed`; storage and publishing faults are returned, for a retry. The same request
+/// always gives the same key and bytes.
+pub async fn run_layout<S: ObjectStore, P: Publisher>(
+    message: Result<Value, RequestError>,
+    store: &S,
+    publisher: &P,
+    settings: &LayoutSettings,
+) -> Result<LayoutOutcome, TransientError> {
+    let result = match message {
+        Ok(request) => layout(&request, store, publisher, settings).await?,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(key) => Ok(LayoutOutcome::Ready { key }),
+        Err(e) => {
+            tracing::warn!(kind = e.kind, request_id = ?e.request_id, "{}", e.message);
+            publisher
+                .publish(&Message::LayoutFailed(RequestFailed {
+                    request_id: e.request_id.clone(),
+                    kind: e.kind.to_string(),
+                    message: e.message.clone(),
+                }))
+                .await?;
+            Ok(LayoutOutcome::Failed(e))
+        }
+    }
+}
+
+async fn layout<S: ObjectStore, P: Publisher>(
+    request: &Value,
+    store: &S,
+    publisher: &P,
+    settings: &LayoutSettings,
+) -> Result<Result<String, RequestError>, TransientError> {
+    let request = match LayoutRequest::parse(request) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let fail = |kind: &'static str, message: String| RequestError {
+        kind,
+        message,
+        request_id: Some(request.request_id.clone()),
+    };
+    let facts = match read_facts(&request.photos, store, &settings.input_prefix).await? {
+        Ok(facts) => facts,
+        Err((kind, message)) => return Ok(Err(fail(kind, message))),
+    };
+    let plan_settings = request.settings.unwrap_or(settings.plan);
+    let plan = plan(&facts, &request.surfaces, &plan_settings);
+    let document = LayoutDocument {
+        version: LAYOUT_VERSION,
+        request_id: &request.request_id,
+        book_id: &request.book_id,
+        settings: plan_settings,
+        plan: &plan,
+    };
+    let key = layout_key(&request.book_id, &request.request_id);
+    let mut json =
+        serde_json::to_vec_pretty(&document).map_err(|e| StoreError::permanent("put", &key, e))?;
+    json.push(b'\n');
+    store.put(&key, json, "application/json").await?;
+    let filled: Vec<_> = plan
+        .surfaces
+        .iter()
+        .flat_map(|s| &s.slots)
+        .filter(|s| s.photo.is_some())
+        .collect();
+    let ready = LayoutReady {
+        request_id: request.request_id.clone(),
+        book_id: request.book_id.clone(),
+        layout_key: key.clone(),
+        photos: plan.photos.len(),
+        selected: plan.photos.iter().filter(|p| p.selected).count(),
+        slots: plan.surfaces.iter().map(|s| s.slots.len()).sum(),
+        filled: filled.len(),
+        low_dpi_slots: filled
+            .iter()
+            .filter(|s| s.print_quality == Some(PrintQuality::Low))
+            .count(),
+        duplicate_groups: plan
+            .photos
+            .iter()
+            .filter_map(|p| p.duplicate_group)
+            .max()
+            .unwrap_or(0) as usize,
+        events: plan.events.len(),
+    };
+    publisher.publish(&Message::LayoutReady(ready)).await?;
+    Ok(Ok(key))
+}
+
+/// Reads the analysis of every photo, `PARALLEL_READS` at a time. A photo outside the input
+/// prefix or without an analysis is unknown; all unknown photos are reported together.
+async fn read_facts<S: ObjectStore>(
+    photos: &[String],
+    store: &S,
+    prefix: &str,
+) -> Result<Result<Vec<PhotoFacts>, (&'static str, String)>, TransientError> {
+    let mut facts = Vec::with_capacity(photos.len());
+    let mut unknown = Vec::new();
+    let mut unreadable = Vec::new();
+    for chunk in photos.chunks(PARALLEL_READS) {
+        let reads = chunk.iter().map(|key| async move {
+            let Some(relative) = key.strip_prefix(prefix).filter(|r| !r.is_empty()) else {
+                return Ok(None);
+            };
+            match store.get(&analysis_key(relative)).await {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.not_found => Ok(None),
+                Err(e) => Err(e),
+            }
+        });
+        for (key, read) in chunk
+            .iter()
+            .zip(futures_util::future::join_all(reads).await)
+        {
+            match read? {
+                None => unknown.push(key.as_str()),
+                Some(bytes) => match PhotoFacts::from_analysis(key, &bytes) {
+                    Ok(f) => facts.push(f),
+                    Err(e) => unreadable.push(format!("{key:?}: {e}")),
+                },
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        let named: Vec<String> = unknown
+            .iter()
+            .take(NAMED_UNKNOWN)
+            .map(|k| format!("{k:?}"))
+            .collect();
+        return Ok(Err((
+            "unknown_photo",
+            format!(
+                "{} photo(s) have no analysis (not ingested, failed, or outside the input \
+                 prefix {prefix:?}): {}{}",
+                unknown.len(),
+                named.join(", "),
+                if unknown.len() > NAMED_UNKNOWN {
+                    ", ..."
+                } else {
+                    ""
+                }
+            ),
+        )));
+    }
+    if !unreadable.is_empty() {
+        return Ok(Err((
+            "bad_analysis",
+            format!(
+                "{} analysis document(s) cannot be used: {}",
+                unreadable.len(),
+                unreadable.join("; ")
+            ),
+        )));
+    }
+    Ok(Ok(facts))
+}
