@@ -1,5 +1,6 @@
 """Real parts for the end-to-end tests: moto's S3/SNS/SQS server on a free loopback port, and
-the `ingest` function running under cargo-lambda's runtime emulator (`cargo lambda watch`)."""
+the functions (`ingest`, `layout`, `render`) running under cargo-lambda's runtime emulator
+(`cargo lambda watch`)."""
 
 import json
 import os
@@ -65,21 +66,21 @@ def aws(endpoint):
     for bucket in ("photo-uploads", "photo-outputs"):
         s3.create_bucket(Bucket=bucket)
     topics, queues = {}, {}
-    for name in ("events", "failures"):
+    for name in ("events", "failures", "requests"):
         topics[name] = sns.create_topic(Name=f"photo-{name}")["TopicArn"]
         url = sqs.create_queue(QueueName=f"observe-{name}")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topics[name], Protocol="sqs", Endpoint=arn)
         queues[name] = url
-    return {"s3": s3, "sqs": sqs, "topics": topics, "queues": queues}
+    return {"s3": s3, "sns": sns, "sqs": sqs, "topics": topics, "queues": queues}
 
 
-@pytest.fixture(scope="session")
-def lambda_emulator(endpoint, aws, tmp_path_factory):
-    """`cargo lambda watch` with the ingest function's configuration; yields the invoke port."""
+def start_emulator(function: str, aws: dict, endpoint: str, tmp_path_factory):
+    """`cargo lambda watch` serving one function with the stack's configuration."""
     port = free_port()
     env = dict(os.environ, **CREDENTIALS, AWS_ENDPOINT_URL=endpoint)
     config = {
+        "INPUT_BUCKET": "photo-uploads",
         "OUTPUT_BUCKET": "photo-outputs",
         "EVENTS_TOPIC_ARN": aws["topics"]["events"],
         "FAILURES_TOPIC_ARN": aws["topics"]["failures"],
@@ -88,10 +89,10 @@ def lambda_emulator(endpoint, aws, tmp_path_factory):
         **CREDENTIALS,
     }
     env_args = [arg for k, v in config.items() for arg in ("--env-var", f"{k}={v}")]
-    log_path = tmp_path_factory.mktemp("lambda") / "watch.log"
+    log_path = tmp_path_factory.mktemp(function) / "watch.log"
     log = open(log_path, "w")
     proc = subprocess.Popen(
-        ["cargo", "lambda", "watch", "--release", "--package", "ingest", "--bin", "ingest", "-P", str(port), "--ignore-changes", "--timeout", "900", *env_args],
+        ["cargo", "lambda", "watch", "--release", "--package", function, "--bin", function, "-P", str(port), "--ignore-changes", "--timeout", "900", *env_args],
         cwd=REPO, env=env, stdout=log, stderr=log,
     )
     try:
@@ -99,14 +100,36 @@ def lambda_emulator(endpoint, aws, tmp_path_factory):
     except Exception:
         stop(proc)
         raise RuntimeError(log_path.read_text()[-4000:])
-    yield {"port": port, "log": log_path}
+    return proc, {"port": port, "log": log_path, "function": function}
+
+
+@pytest.fixture(scope="session")
+def lambda_emulator(endpoint, aws, tmp_path_factory):
+    """The ingest function under the emulator; yields its port, log and name."""
+    proc, emulator = start_emulator("ingest", aws, endpoint, tmp_path_factory)
+    yield emulator
     stop(proc)
 
 
-def invoke(emulator, event_file: str) -> dict:
-    """`cargo lambda invoke` with one of the sample events; returns the function's response."""
+@pytest.fixture(scope="session")
+def layout_emulator(endpoint, aws, tmp_path_factory):
+    proc, emulator = start_emulator("layout", aws, endpoint, tmp_path_factory)
+    yield emulator
+    stop(proc)
+
+
+@pytest.fixture(scope="session")
+def render_emulator(endpoint, aws, tmp_path_factory):
+    proc, emulator = start_emulator("render", aws, endpoint, tmp_path_factory)
+    yield emulator
+    stop(proc)
+
+
+def invoke(emulator, event_file) -> dict:
+    """`cargo lambda invoke` with an event file (a name in events/, or a path); returns the
+    function's response."""
     result = subprocess.run(
-        ["cargo", "lambda", "invoke", "ingest", "-P", str(emulator["port"]),
+        ["cargo", "lambda", "invoke", emulator["function"], "-P", str(emulator["port"]),
          "--data-file", str(REPO / "events" / event_file), "--output-format", "json"],
         cwd=REPO, capture_output=True, text=True, timeout=900,
     )

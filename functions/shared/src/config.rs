@@ -1,6 +1,7 @@
 //! Configuration from the environment, read and validated once per cold start. The names are
 //! the same in template.yaml, the tests and the README.
 
+use crate::plan::PlanSettings;
 use imaging_core::{Limits, RenditionOptions};
 
 /// A configuration problem: a clear message, never a panic.
@@ -39,44 +40,136 @@ pub struct IngestConfig {
 impl IngestConfig {
     /// Reads the configuration through `var` (`std::env::var` in production).
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &'static str| {
-            var(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or(ConfigError::Missing(name))
-        };
-        let number =
-            |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-                match var(name) {
-                    None => Ok(default),
-                    Some(v) => v.trim().parse().map_err(|e: std::num::ParseIntError| {
-                        ConfigError::Invalid {
-                            name,
-                            value: v.clone(),
-                            reason: e.to_string(),
-                        }
-                    }),
-                }
-            };
-        let defaults = Limits::default();
-        let max_side = number("MAX_SIDE", u64::from(defaults.max_side))?;
-        let limits = Limits {
-            max_input_bytes: number("MAX_INPUT_BYTES", defaults.max_input_bytes)?,
-            max_pixels: number("MAX_PIXELS", defaults.max_pixels)?,
-            max_side: u32::try_from(max_side).map_err(|e| ConfigError::Invalid {
-                name: "MAX_SIDE",
-                value: max_side.to_string(),
-                reason: e.to_string(),
-            })?,
-        };
+        let env = Env(var);
         Ok(IngestConfig {
-            output_bucket: required("OUTPUT_BUCKET")?,
-            events_topic_arn: required("EVENTS_TOPIC_ARN")?,
-            failures_topic_arn: required("FAILURES_TOPIC_ARN")?,
-            input_prefix: var("INPUT_PREFIX").unwrap_or_default(),
+            output_bucket: env.required("OUTPUT_BUCKET")?,
+            events_topic_arn: env.required("EVENTS_TOPIC_ARN")?,
+            failures_topic_arn: env.required("FAILURES_TOPIC_ARN")?,
+            input_prefix: env.optional("INPUT_PREFIX"),
             renditions: RenditionOptions {
-                limits,
+                limits: env.limits()?,
                 ..RenditionOptions::default()
             },
+        })
+    }
+
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+/// Reads variables through a lookup function, with the typed errors above.
+struct Env<F: Fn(&str) -> Option<String>>(F);
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        (self.0)(name)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or(ConfigError::Missing(name))
+    }
+
+    fn optional(&self, name: &str) -> String {
+        (self.0)(name).unwrap_or_default()
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match (self.0)(name) {
+            None => Ok(default),
+            Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+                name,
+                value: v.clone(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    fn limits(&self) -> Result<Limits, ConfigError> {
+        let defaults = Limits::default();
+        Ok(Limits {
+            max_input_bytes: self.number("MAX_INPUT_BYTES", defaults.max_input_bytes)?,
+            max_pixels: self.number("MAX_PIXELS", defaults.max_pixels)?,
+            max_side: self.number("MAX_SIDE", defaults.max_side)?,
+        })
+    }
+}
+
+/// The `layout` function's settings.
+#[derive(Debug, Clone)]
+pub struct LayoutConfig {
+    /// `OUTPUT_BUCKET`: where ingest wrote the analysis, and where layouts go.
+    pub output_bucket: String,
+    /// `EVENTS_TOPIC_ARN`: where `layout.ready` goes.
+    pub events_topic_arn: String,
+    /// `FAILURES_TOPIC_ARN`: where `layout.failed` goes.
+    pub failures_topic_arn: String,
+    /// `INPUT_PREFIX` (optional): the uploads' prefix, stripped from photo keys.
+    pub input_prefix: String,
+    /// `DPI_GOOD`, `DPI_FAIR` (optional): default print-quality thresholds.
+    pub plan: PlanSettings,
+}
+
+impl LayoutConfig {
+    /// Reads the configuration through `var`.
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(var);
+        let defaults = PlanSettings::default();
+        let plan = PlanSettings {
+            dpi_good: env.number("DPI_GOOD", defaults.dpi_good)?,
+            dpi_fair: env.number("DPI_FAIR", defaults.dpi_fair)?,
+            ..defaults
+        };
+        plan.validate().map_err(|reason| ConfigError::Invalid {
+            name: "DPI_GOOD",
+            value: format!("{} (DPI_FAIR {})", plan.dpi_good, plan.dpi_fair),
+            reason,
+        })?;
+        Ok(LayoutConfig {
+            output_bucket: env.required("OUTPUT_BUCKET")?,
+            events_topic_arn: env.required("EVENTS_TOPIC_ARN")?,
+            failures_topic_arn: env.required("FAILURES_TOPIC_ARN")?,
+            input_prefix: env.optional("INPUT_PREFIX"),
+            plan,
+        })
+    }
+
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+/// The `render` function's settings.
+#[derive(Debug, Clone)]
+pub struct RenderConfig {
+    /// `INPUT_BUCKET`: the uploads (originals are read from it).
+    pub input_bucket: String,
+    /// `OUTPUT_BUCKET`: where renders go.
+    pub output_bucket: String,
+    /// `EVENTS_TOPIC_ARN`: where `render.done` goes.
+    pub events_topic_arn: String,
+    /// `FAILURES_TOPIC_ARN`: where `render.failed` goes.
+    pub failures_topic_arn: String,
+    /// `INPUT_PREFIX` (optional): only photos under it are rendered.
+    pub input_prefix: String,
+    /// `MAX_INPUT_BYTES`, `MAX_PIXELS`, `MAX_SIDE` (optional): limits on originals and outputs.
+    pub limits: Limits,
+}
+
+impl RenderConfig {
+    /// Reads the configuration through `var`.
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(var);
+        Ok(RenderConfig {
+            input_bucket: env.required("INPUT_BUCKET")?,
+            output_bucket: env.required("OUTPUT_BUCKET")?,
+            events_topic_arn: env.required("EVENTS_TOPIC_ARN")?,
+            failures_topic_arn: env.required("FAILURES_TOPIC_ARN")?,
+            input_prefix: env.optional("INPUT_PREFIX"),
+            limits: env.limits()?,
         })
     }
 
@@ -128,5 +221,35 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn layout_and_render_read_their_own_variables() {
+        let base = [
+            ("OUTPUT_BUCKET", "out"),
+            ("EVENTS_TOPIC_ARN", "arn:e"),
+            ("FAILURES_TOPIC_ARN", "arn:f"),
+        ];
+        let layout = LayoutConfig::from_lookup(lookup(&base)).expect("valid");
+        assert_eq!(layout.plan, PlanSettings::default());
+        let mut dpi = base.to_vec();
+        dpi.extend([("DPI_GOOD", "300"), ("DPI_FAIR", "200")]);
+        let layout = LayoutConfig::from_lookup(lookup(&dpi)).expect("valid");
+        assert_eq!((layout.plan.dpi_good, layout.plan.dpi_fair), (300.0, 200.0));
+        let mut inverted = base.to_vec();
+        inverted.extend([("DPI_GOOD", "100"), ("DPI_FAIR", "200")]);
+        assert!(LayoutConfig::from_lookup(lookup(&inverted)).is_err());
+        let e = RenderConfig::from_lookup(lookup(&base)).expect_err("no input bucket");
+        assert_eq!(
+            e.to_string(),
+            "environment variable INPUT_BUCKET is required"
+        );
+        let mut render = base.to_vec();
+        render.extend([("INPUT_BUCKET", "up"), ("MAX_SIDE", "9000")]);
+        let config = RenderConfig::from_lookup(lookup(&render)).expect("valid");
+        assert_eq!(
+            (config.input_bucket.as_str(), config.limits.max_side),
+            ("up", 9000)
+        );
     }
 }

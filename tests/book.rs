@@ -1,0 +1,231 @@
+//! End-to-end tests of `photo-suite layout` and `photo-suite render` on a folder that
+//! `photo-suite ingest` wrote from real photos of the corpus.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Photos of `faces/` (nine, two of them the same portrait stored turned, so near duplicates).
+fn ingested(name: &str) -> std::path::PathBuf {
+    let out = scratch(name);
+    let run = ingest(&photos().join("faces"), &out);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    out
+}
+
+fn run(args: &[&str]) -> (i32, Vec<Value>, Vec<Value>) {
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    let output = photo_suite(&args);
+    let lines = |bytes: &[u8]| -> Vec<Value> {
+        String::from_utf8_lossy(bytes)
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).expect("a JSON message"))
+            .collect()
+    };
+    (
+        output.status.code().expect("exit code"),
+        lines(&output.stdout),
+        lines(&output.stderr),
+    )
+}
+
+fn write(dir: &Path, name: &str, value: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec(value).expect("json")).expect("write request");
+    path.to_string_lossy().into_owned()
+}
+
+const KEYS: [&str; 9] = [
+    "astronaut_eileen_collins.png",
+    "craft_beer_24mp.jpg",
+    "curie_portrait.jpg",
+    "curie_portrait_orientation6.jpg",
+    "hawking_obama_white_house.jpg",
+    "hopper.jpg",
+    "obama_official_portrait.jpg",
+    "solvay_conference_1927.jpg",
+    "two_people_obama_biden.jpg",
+];
+
+fn book_request(request_id: &str, photos: &[&str]) -> Value {
+    json!({"type": "layout.requested", "request_id": request_id, "book_id": "book-1",
+           "photos": photos,
+           "surfaces": [
+             {"surface_number": 2, "page": {"width": 4800, "height": 2400, "dpi": 300},
+              "slots": [{"x": 0, "y": 0, "w": 1600, "h": 2400}, {"x": 1600, "y": 0, "w": 3200, "h": 2400}]},
+             {"surface_number": 1, "page": {"width": 2400, "height": 2400, "dpi": 300},
+              "slots": [{"x": 0, "y": 0, "w": 2400, "h": 2400}]}]})
+}
+
+#[test]
+fn layout_reads_what_ingest_wrote_and_stores_the_same_bytes_twice() {
+    let out = ingested("book-layout");
+    let request = write(&out, "book.json", &book_request("req-1", &KEYS));
+    let store = out.to_string_lossy().into_owned();
+    let (code, ready, failed) = run(&["layout", &request, "--store", &store]);
+    assert_eq!((code, failed.len()), (0, 0), "{failed:?}");
+    assert_eq!(ready[0]["type"], "layout.ready");
+    assert_eq!(ready[0]["layout_key"], "layouts/book-1/req-1.json");
+    assert_eq!(
+        (ready[0]["selected"].as_u64(), ready[0]["filled"].as_u64()),
+        (Some(3), Some(3))
+    );
+    let path = out.join("layouts/book-1/req-1.json");
+    let first = std::fs::read(&path).expect("layout stored");
+    let layout: Value = serde_json::from_slice(&first).expect("JSON");
+    assert_eq!(layout["version"], 1);
+    // The two Curie photos are one duplicate group; the surfaces come in surface_number order.
+    let photo = |k: &str| {
+        layout["photos"]
+            .as_array()
+            .expect("photos")
+            .iter()
+            .find(|p| p["key"] == k)
+            .cloned()
+            .expect("listed")
+    };
+    let (a, b) = (
+        photo("curie_portrait.jpg"),
+        photo("curie_portrait_orientation6.jpg"),
+    );
+    assert!(a["duplicate_group"].is_u64() && a["duplicate_group"] == b["duplicate_group"]);
+    let numbers: Vec<u64> = layout["surfaces"]
+        .as_array()
+        .expect("surfaces")
+        .iter()
+        .filter_map(|s| s["surface_number"].as_u64())
+        .collect();
+    assert_eq!(numbers, vec![1, 2]);
+    // Each placement lies in its photo's analysed size.
+    for slot in layout["surfaces"]
+        .as_array()
+        .expect("surfaces")
+        .iter()
+        .flat_map(|s| s["slots"].as_array().expect("slots"))
+    {
+        let key = slot["photo"].as_str().expect("filled");
+        let analysis: Value = serde_json::from_slice(
+            &std::fs::read(out.join(format!("analysis/{key}.json"))).expect("analysis"),
+        )
+        .expect("JSON");
+        let p = &slot["placement"];
+        let right = p["x"].as_u64().expect("x") + p["width"].as_u64().expect("width");
+        let bottom = p["y"].as_u64().expect("y") + p["height"].as_u64().expect("height");
+        assert!(
+            right <= analysis["width"].as_u64().expect("w")
+                && bottom <= analysis["height"].as_u64().expect("h")
+        );
+    }
+    let (code, _, _) = run(&["layout", &request, "--store", &store]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        std::fs::read(&path).expect("still there"),
+        first,
+        "idempotent"
+    );
+}
+
+#[test]
+fn refused_requests_exit_2_with_the_failure_and_store_nothing() {
+    let out = ingested("book-refused");
+    let store = out.to_string_lossy().into_owned();
+    let unknown = write(
+        &out,
+        "unknown.json",
+        &book_request("req-2", &["hopper.jpg", "nope.jpg"]),
+    );
+    let (code, ready, failed) = run(&["layout", &unknown, "--store", &store]);
+    assert_eq!((code, ready.len()), (2, 0));
+    assert_eq!(failed[0]["type"], "layout.failed");
+    assert_eq!(failed[0]["kind"], "unknown_photo");
+    assert!(!out.join("layouts").exists());
+    let mut bad = book_request("req-3", &["hopper.jpg"]);
+    bad["surfaces"][0]["slots"][0]["h"] = json!(-5);
+    let bad = write(&out, "bad.json", &bad);
+    let (code, _, failed) = run(&["layout", &bad, "--store", &store]);
+    assert_eq!(code, 2);
+    assert_eq!(failed[0]["kind"], "malformed_request");
+    assert!(failed[0]["message"]
+        .as_str()
+        .expect("text")
+        .contains("slots[0]"));
+    let not_json = write(&out, "garbage.json", &json!("{not a request"));
+    let (code, _, failed) = run(&["layout", &not_json, "--store", &store]);
+    assert_eq!(
+        (code, failed[0]["kind"].as_str()),
+        (2, Some("malformed_request"))
+    );
+}
+
+#[test]
+fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
+    let out = scratch("book-render");
+    let store = out.to_string_lossy().into_owned();
+    let faces = photos().join("faces");
+    let faces = faces.to_string_lossy().into_owned();
+    // curie_portrait_orientation6.jpg is stored turned: the placement is in upright pixels.
+    let analysis = {
+        let turned = photos().join("faces/curie_portrait_orientation6.jpg");
+        let output = photo_suite(&["analyze".as_ref(), turned.as_os_str()]);
+        serde_json::from_slice::<Value>(&output.stdout).expect("analysis JSON")
+    };
+    let (w, h) = (
+        analysis["width"].as_u64().expect("w") as u32,
+        analysis["height"].as_u64().expect("h") as u32,
+    );
+    let request = json!({"type": "render.requested", "request_id": "print-1",
+                         "photo": "curie_portrait_orientation6.jpg",
+                         "placement": {"x": 0, "y": 0, "width": w, "height": h / 2, "rot": 90},
+                         "width": 600, "height": (600 * w / (h / 2)), "format": "png"});
+    let path = write(&out, "print.json", &request);
+    let (code, done, failed) = run(&["render", &path, "--photos", &faces, "--store", &store]);
+    assert_eq!((code, failed.len()), (0, 0), "{failed:?}");
+    let key = done[0]["render_key"].as_str().expect("key").to_string();
+    assert!(
+        key.starts_with("renders/curie_portrait_orientation6.jpg/") && key.ends_with(".png"),
+        "{key}"
+    );
+    let rendered = image::open(out.join(&key)).expect("a PNG").to_rgb8();
+    let (out_w, out_h) = rendered.dimensions();
+    assert_eq!((out_w, out_h), (600, 600 * w / (h / 2)));
+    // Compare with the upright original's top half, turned 90° clockwise, by an independent
+    // decoder: the top of the portrait must land on the right of the print.
+    let original = image::open(photos().join("faces/curie_portrait.jpg"))
+        .expect("decodes")
+        .to_rgb8();
+    let top = image::imageops::crop_imm(&original, 0, 0, original.width(), original.height() / 2)
+        .to_image();
+    let expected = image::imageops::rotate90(&image::imageops::resize(
+        &top,
+        out_h,
+        out_w,
+        image::imageops::FilterType::Lanczos3,
+    ));
+    let small = |im: &image::RgbImage| {
+        image::imageops::resize(im, 8, 8, image::imageops::FilterType::Triangle)
+    };
+    let worst = small(&rendered)
+        .as_raw()
+        .iter()
+        .zip(small(&expected).as_raw())
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .expect("pixels");
+    assert!(
+        worst <= 24,
+        "render differs from the turned top half by {worst} levels"
+    );
+
+    let mut outside = request.clone();
+    outside["placement"]["y"] = json!(h);
+    let path = write(&out, "outside.json", &outside);
+    let (code, _, failed) = run(&["render", &path, "--photos", &faces, "--store", &store]);
+    assert_eq!((code, failed[0]["kind"].as_str()), (2, Some("parameter")));
+}
