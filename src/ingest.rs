@@ -79,6 +79,7 @@ pub fn ingest_folder(
         out_dir.join("failures.jsonl"),
     ));
     let settings = Arc::new(IngestSettings {
+        input_bucket: None,
         input_prefix: String::new(),
         renditions: options.clone(),
     });

@@ -77,6 +77,14 @@ fn every_broken_file_has_its_pinned_outcome_and_failures_leave_no_output() {
     assert_eq!(result.status.code(), Some(2), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("photo-suite: error"), "{stderr}");
+    // Bombs are refused from their headers: the whole run stays far from what they declare.
+    let peak: u64 = stderr
+        .split(", peak memory ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|mb| mb.parse().ok())
+        .unwrap_or_else(|| panic!("the summary gives the peak memory\n{stderr}"));
+    assert!(peak < 300, "peak memory {peak} MB ingesting broken/");
 
     let expected: BTreeMap<&str, Expected> = BROKEN.iter().copied().collect();
     let on_disk: Vec<String> = std::fs::read_dir(&folder)

@@ -103,6 +103,18 @@ def test_a_corrupt_upload_ends_on_the_failure_topic_with_nothing_written(aws, la
     assert drain(aws, "events") == []
 
 
+def test_a_record_for_another_bucket_is_refused_and_nothing_is_read(aws, lambda_emulator):
+    aws["s3"].create_bucket(Bucket="someone-elses-bucket")
+    aws["s3"].put_object(Bucket="someone-elses-bucket", Key="uploads/payroll/2026.jpg", Body=(PHOTOS / "faces/hopper.jpg").read_bytes())
+    before = objects(aws, "photo-outputs")
+    assert invoke(lambda_emulator, "hostile-other-bucket.json") == {"processed": 0, "failed": 1, "skipped": 0}
+    [failure] = drain(aws, "failures")
+    assert (failure["bucket"], failure["kind"]) == ("someone-elses-bucket", "wrong_bucket")
+    assert "photo-uploads" in failure["message"]
+    assert objects(aws, "photo-outputs") == before
+    assert drain(aws, "events") == []
+
+
 def test_a_missing_setting_is_a_clear_error_not_a_panic():
     binary = REPO / "target" / "release" / "ingest"
     env = {k: v for k, v in os.environ.items() if k not in ("OUTPUT_BUCKET", "EVENTS_TOPIC_ARN", "FAILURES_TOPIC_ARN")}

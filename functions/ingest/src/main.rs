@@ -91,6 +91,7 @@ async fn main() -> Result<(), Error> {
         client: s3,
         topics: SnsTopics::new(sns, config.events_topic_arn, config.failures_topic_arn),
         settings: IngestSettings {
+            input_bucket: config.input_bucket,
             input_prefix: config.input_prefix,
             renditions: config.renditions,
         },

@@ -31,6 +31,8 @@ pub struct IngestConfig {
     pub events_topic_arn: String,
     /// `FAILURES_TOPIC_ARN`: where `photo.failed` goes.
     pub failures_topic_arn: String,
+    /// `INPUT_BUCKET` (optional): the uploads bucket; records naming another are refused.
+    pub input_bucket: Option<String>,
     /// `INPUT_PREFIX` (optional, default empty): only keys under it are processed.
     pub input_prefix: String,
     /// `MAX_INPUT_BYTES`, `MAX_PIXELS`, `MAX_SIDE` (optional) and the default renditions.
@@ -42,6 +44,7 @@ impl IngestConfig {
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env(var);
         Ok(IngestConfig {
+            input_bucket: Some(env.optional("INPUT_BUCKET")).filter(|b| !b.trim().is_empty()),
             output_bucket: env.required("OUTPUT_BUCKET")?,
             events_topic_arn: env.required("EVENTS_TOPIC_ARN")?,
             failures_topic_arn: env.required("FAILURES_TOPIC_ARN")?,

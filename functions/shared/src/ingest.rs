@@ -68,6 +68,9 @@ pub enum TransientError {
 /// Settings of the ingest use-case.
 #[derive(Debug, Clone, Default)]
 pub struct IngestSettings {
+    /// When set, only uploads in this bucket are processed; a record naming another bucket (a
+    /// forged or misrouted event) is refused as `wrong_bucket`, and nothing is read from it.
+    pub input_bucket: Option<String>,
     /// Only keys under this prefix are processed; it is stripped from output keys.
     pub input_prefix: String,
     /// Rendition sizes, quality and limits.
@@ -90,14 +93,31 @@ where
     O: ObjectStore,
     P: Publisher,
 {
-    let Some(relative) = upload.key.strip_prefix(&settings.input_prefix) else {
-        return Ok(Outcome::Skipped);
-    };
     let fail = |kind: &str, message: String| PhotoFailed {
         bucket: upload.bucket.clone(),
         key: upload.key.clone(),
         kind: kind.to_string(),
         message,
+    };
+    if let Some(expected) = settings
+        .input_bucket
+        .as_ref()
+        .filter(|b| **b != upload.bucket)
+    {
+        let message = format!(
+            "the event names bucket {:?}; this function reads only {expected:?}",
+            upload.bucket
+        );
+        publisher
+            .publish(&Message::PhotoFailed(fail("wrong_bucket", message.clone())))
+            .await?;
+        return Ok(Outcome::Failed {
+            kind: "wrong_bucket".into(),
+            message,
+        });
+    }
+    let Some(relative) = upload.key.strip_prefix(&settings.input_prefix) else {
+        return Ok(Outcome::Skipped);
     };
     if let Err(e) = check_safe(relative) {
         // Nothing may be written for such a key; there is nothing of ours to clean either.

@@ -1,12 +1,16 @@
-//! Layout of a book: 500 photos into 100 slots (25 pages of 4), from the photos' analysis
+//! The book requests. Layout of a book: 500 photos into 100 slots (25 pages of 4), from the photos' analysis
 //! documents (`layout/from_analysis_json`: parsing 500 documents, then planning) and from parsed
 //! facts (`layout/plan`). The photos are synthetic but shaped like ingest's output: sizes from
 //! 3 to 24 MP, up to 3 faces, capture times over a fortnight with gaps, GPS on most, and one
-//! photo in five a near duplicate of another. Single-threaded.
+//! photo in five a near duplicate of another. Single-threaded. And a print render: the 24 MP
+//! corpus photo's largest A4-landscape crop at 300 dpi (3508x2480, JPEG q92 4:4:4), from the file.
 //!
-//! `cargo bench -p photo-suite-benches --bench layout`
+//! `cargo bench -p photo-suite-benches --bench book`
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use imaging_core::analysis::geometry::Rect;
+use imaging_core::{render_print, Limits, PrintFormat, PrintOptions};
+use photo_suite_benches::photos_dir;
 use photo_suite_functions::plan::{plan, Page, PhotoFacts, PlanSettings, Slot, Surface};
 use serde_json::json;
 use std::hint::black_box;
@@ -129,5 +133,30 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+fn print(c: &mut Criterion) {
+    imaging_core::tune_allocator_for_images();
+    let bytes =
+        std::fs::read(photos_dir().join("faces/craft_beer_24mp.jpg")).expect("corpus photo");
+    let options = PrintOptions {
+        crop: Rect {
+            x: 171,
+            y: 0,
+            width: 5658,
+            height: 4000,
+        },
+        turn: 0,
+        width: 3508,
+        height: 2480,
+        format: PrintFormat::Jpeg { quality: 92 },
+        limits: Limits::default(),
+    };
+    let mut group = c.benchmark_group("render");
+    group.sample_size(10);
+    group.bench_function("24mp_to_a4_300dpi", |b| {
+        b.iter(|| render_print(black_box(&bytes), &options).expect("render"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, print);
 criterion_main!(benches);
