@@ -7,8 +7,7 @@ per key, no failure, nothing else written) and prints throughput (photos/s) and 
     benches/load/run.sh [--count 1000] [--only cli|lambda]
 
 The CLI run ingests a folder of hard links to the corpus photos (never copies in the
-repository) with one worker per core; its peak RSS is the process's own (getrusage of the
-waited child). The Lambda run starts moto's server, uploads the photos, serves `ingest` with
+repository) with one worker per core; its peak RSS is the process's own (wait4's rusage). The Lambda run starts moto's server, uploads the photos, serves `ingest` with
 `cargo lambda watch` (release build, one process, records handled one after another, as one
 Lambda instance does) and invokes it with S3 events of 10 records through the emulator's invoke
 endpoint; its peak RSS is the function process's VmHWM, read from /proc before it is stopped.
@@ -17,7 +16,6 @@ endpoint; its peak RSS is the function process's VmHWM, read from /proc before i
 import argparse
 import json
 import os
-import resource
 import shutil
 import socket
 import subprocess
@@ -81,9 +79,15 @@ def run_cli(pairs: list[tuple[str, Path]]) -> dict:
             except OSError:
                 shutil.copyfile(photo, target)
         started = time.perf_counter()
-        proc = subprocess.run([str(binary), "ingest", str(source), "--out", str(out)], capture_output=True, text=True)
-        elapsed = time.perf_counter() - started
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        with open(work / "stderr", "w+") as err:
+            proc = subprocess.Popen([str(binary), "ingest", str(source), "--out", str(out)], stdout=subprocess.DEVNULL, stderr=err)
+            # wait4 gives this child's own peak RSS (not that of the build run before it).
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            elapsed = time.perf_counter() - started
+            err.seek(0)
+            stderr = err.read()
+        peak_kb = usage.ru_maxrss
         keys = [k for k, _ in pairs]
         analysis = [str(p.relative_to(out / "analysis"))[: -len(".json")] for p in (out / "analysis").rglob("*.json")]
         renditions = Counter(str(p.parent.relative_to(out / "renditions")) for p in (out / "renditions").rglob("*.jpg"))
@@ -91,7 +95,7 @@ def run_cli(pairs: list[tuple[str, Path]]) -> dict:
         failures = len((out / "failures.jsonl").read_text().splitlines())
         problems = check_exactly_once(keys, analysis, renditions, announced, failures)
         if proc.returncode != 0:
-            problems.append(f"exit code {proc.returncode}: {proc.stderr[-500:]}")
+            problems.append(f"exit code {proc.returncode}: {stderr[-500:]}")
         return {"photos": len(pairs), "seconds": elapsed, "peak_rss_mb": peak_kb / 1024, "problems": problems, "threads": os.cpu_count()}
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -506,7 +506,7 @@ pub fn plan(photos: &[PhotoFacts], surfaces: &[Surface], settings: &PlanSettings
         surface_plans.push(fill_surface(photos, surface, &batch, settings));
     }
 
-    let mut event_plans: Vec<EventPlan> = events
+    let event_plans: Vec<EventPlan> = events
         .iter()
         .enumerate()
         .map(|(e, members)| {
@@ -520,7 +520,6 @@ pub fn plan(photos: &[PhotoFacts], surfaces: &[Surface], settings: &PlanSettings
             }
         })
         .collect();
-    event_plans.shrink_to_fit();
     let mut event_of = vec![0u32; n];
     for (e, members) in events.iter().enumerate() {
         for &i in members {
