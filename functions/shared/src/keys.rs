@@ -24,8 +24,11 @@ pub fn decode_event_key(raw: &str) -> Result<String, KeyError> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
+                // Two hex digits and nothing else: `from_str_radix` alone also takes a sign,
+                // so `%+1` would be read as the byte 1.
                 let hex = bytes
                     .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
                     .ok_or_else(|| KeyError::BadEscape(raw.to_string()))?;
@@ -84,6 +87,12 @@ mod tests {
             decode_event_key("bad%zz"),
             Err(KeyError::BadEscape(_))
         ));
+        for signed in ["%+1", "%+E.jpg", "a%-1", "%+"] {
+            assert!(
+                matches!(decode_event_key(signed), Err(KeyError::BadEscape(_))),
+                "{signed:?}"
+            );
+        }
         assert!(matches!(
             decode_event_key("%FF%FE"),
             Err(KeyError::NotUtf8(_))
