@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one fuzz target (cargo-fuzz, libFuzzer with AddressSanitizer and debug assertions) for a
-# while: scripts/fuzz.sh TARGET [SECONDS]. TARGET is decode_analyze or events; SECONDS defaults
+# while: scripts/fuzz.sh TARGET [SECONDS]. TARGET is decode_analyze, events or requests; SECONDS defaults
 # to 1800. Installs cargo-fuzz when missing, builds the seed corpus in fuzz/corpus/TARGET
 # (git-ignored) from the photo corpus ($PHOTO_SUITE_PHOTOS, default ../shared/photos from the
 # repository root), the sample events and fuzz/regressions/TARGET, then fuzzes. Findings land in
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
-target="${1:?usage: scripts/fuzz.sh decode_analyze|events [SECONDS]}"
+target="${1:?usage: scripts/fuzz.sh decode_analyze|events|requests [SECONDS]}"
 seconds="${2:-1800}"
 photos="${PHOTO_SUITE_PHOTOS:-$repo/../shared/photos}"
 # Largest seed photo: the small and the broken files make iterations fast; the big camera
@@ -38,8 +38,17 @@ case "$target" in
     for f in events/*.json; do cp "$f" "$corpus/$(sha1sum "$f" | cut -c1-40)"; done
     max_len=65536
     ;;
+  requests)
+    # The sample SNS events, and their messages as bare requests.
+    for f in events/sns-*-requested.json; do
+      cp "$f" "$corpus/$(sha1sum "$f" | cut -c1-40)"
+      python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Records"][0]["Sns"]["Message"])' "$f" > "$corpus/message"
+      mv "$corpus/message" "$corpus/$(sha1sum "$corpus/message" 2>/dev/null | cut -c1-40 || echo m)"
+    done
+    max_len=262144
+    ;;
   *)
-    echo "unknown target $target (decode_analyze or events)" >&2
+    echo "unknown target $target (decode_analyze, events or requests)" >&2
     exit 2
     ;;
 esac

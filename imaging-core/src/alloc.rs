@@ -43,8 +43,74 @@ pub fn tune_allocator_for_images() -> bool {
     }
 }
 
+/// The process's resident memory now (`VmRSS`), in bytes; `None` where the system does not
+/// tell it.
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Returns the heap's free pages to the system (glibc's `malloc_trim`) when the process's
+/// resident memory is above `budget` bytes; returns whether it did. For a long-lived process
+/// with a memory ceiling (a warm Lambda instance): the tuned allocator keeps freed image
+/// buffers for the next photo, and over hundreds of photos of mixed sizes the holes between
+/// them add up (measured: 979 MB resident after 1,000 photos in one instance). Trimming only
+/// above a budget keeps the reuse for the common case and bounds what a run keeps.
+pub fn trim_memory_above(budget: u64) -> bool {
+    if resident_bytes().is_none_or(|rss| rss <= budget) {
+        return false;
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: malloc_trim only returns free memory to the system; it is thread-safe.
+        unsafe { malloc_trim(0) == 1 }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn trimming_releases_freed_memory_above_the_budget() {
+        super::tune_allocator_for_images();
+        let rss = || super::resident_bytes().expect("Linux tells");
+        let before = rss();
+        // 32 blocks of 8 MiB, each followed by a small block that stays: once the big ones are
+        // freed, the heap keeps them as holes it cannot give back by shrinking.
+        let mut pins = Vec::new();
+        let mut blocks = Vec::new();
+        for i in 0..32u8 {
+            blocks.push(vec![i | 1; 8 << 20]);
+            pins.push(Box::new([i; 64]));
+        }
+        assert!(blocks
+            .iter()
+            .all(|b| b.iter().step_by(4096).all(|&v| v != 0)));
+        drop(blocks);
+        let held = rss();
+        assert!(
+            held > before + (200 << 20),
+            "freed holes stay resident: {before} -> {held}"
+        );
+        assert!(
+            !super::trim_memory_above(u64::MAX),
+            "under the budget: no trim"
+        );
+        assert!(super::trim_memory_above(before + (64 << 20)));
+        let after = rss();
+        assert!(after < held - (128 << 20), "trimmed: {held} -> {after}");
+        assert_eq!(pins.len(), 32);
+    }
+
     #[test]
     fn glibc_accepts_the_settings() {
         assert_eq!(

@@ -5,7 +5,7 @@
 
 use lambda_runtime::{service_fn, tracing, Error, LambdaEvent};
 use photo_suite_functions::aws::{clients_from_env, S3Client, S3Store, SnsTopics};
-use photo_suite_functions::config::IngestConfig;
+use photo_suite_functions::config::{kept_memory_bytes, IngestConfig};
 use photo_suite_functions::events::uploads;
 use photo_suite_functions::ingest::{ingest_upload, IngestSettings, Outcome, TransientError};
 use photo_suite_functions::messages::{Message, PhotoFailed};
@@ -19,6 +19,8 @@ struct App {
     output: S3Store,
     topics: SnsTopics,
     settings: IngestSettings,
+    /// Resident memory kept between photos; above it, freed buffers go back to the system.
+    kept_memory: u64,
 }
 
 impl App {
@@ -49,6 +51,7 @@ impl App {
             let input = S3Store::new(self.client.clone(), upload.bucket.clone());
             let outcome =
                 ingest_upload(&upload, &input, &self.output, &self.topics, &self.settings).await;
+            imaging_core::trim_memory_above(self.kept_memory);
             match outcome.map_err(|e: TransientError| Error::from(e.to_string()))? {
                 Outcome::Analyzed {
                     bytes_in, timings, ..
@@ -87,6 +90,7 @@ async fn main() -> Result<(), Error> {
     })?;
     let (s3, sns) = clients_from_env().await;
     let app = App {
+        kept_memory: kept_memory_bytes(|name| std::env::var(name).ok()),
         output: S3Store::new(s3.clone(), config.output_bucket.clone()),
         client: s3,
         topics: SnsTopics::new(sns, config.events_topic_arn, config.failures_topic_arn),

@@ -6,7 +6,7 @@
 
 use lambda_runtime::{service_fn, tracing, Error, LambdaEvent};
 use photo_suite_functions::aws::{clients_from_env, S3Store, SnsTopics};
-use photo_suite_functions::config::RenderConfig;
+use photo_suite_functions::config::{kept_memory_bytes, RenderConfig};
 use photo_suite_functions::render::{run_render, RenderOutcome, RenderSettings};
 use photo_suite_functions::requests::request_messages;
 use serde_json::{json, Value};
@@ -17,6 +17,8 @@ struct App {
     output: S3Store,
     topics: SnsTopics,
     settings: RenderSettings,
+    /// Resident memory kept between renders; above it, freed buffers go back to the system.
+    kept_memory: u64,
 }
 
 impl App {
@@ -36,6 +38,7 @@ impl App {
             )
             .await
             .map_err(|e| Error::from(e.to_string()))?;
+            imaging_core::trim_memory_above(self.kept_memory);
             match outcome {
                 RenderOutcome::Done { key } => done.push(key),
                 RenderOutcome::Failed(_) => failed += 1,
@@ -55,6 +58,7 @@ async fn main() -> Result<(), Error> {
     })?;
     let (s3, sns) = clients_from_env().await;
     let app = App {
+        kept_memory: kept_memory_bytes(|name| std::env::var(name).ok()),
         input: S3Store::new(s3.clone(), config.input_bucket),
         output: S3Store::new(s3, config.output_bucket),
         topics: SnsTopics::new(sns, config.events_topic_arn, config.failures_topic_arn),

@@ -182,6 +182,20 @@ impl RenderConfig {
     }
 }
 
+/// Share of the function's memory a warm instance may keep resident between photos; above it,
+/// freed image buffers are given back to the system (see `imaging_core::trim_memory_above`).
+const KEPT_MEMORY_PERCENT: u64 = 40;
+
+/// How much resident memory a warm instance keeps between photos: 40% of
+/// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (MB, set by Lambda; 1024 when absent).
+pub fn kept_memory_bytes(var: impl Fn(&str) -> Option<String>) -> u64 {
+    let mb = var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|&mb| mb > 0)
+        .unwrap_or(1024);
+    mb * 1024 * 1024 * KEPT_MEMORY_PERCENT / 100
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +238,18 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn kept_memory_follows_the_function_memory() {
+        assert_eq!(
+            kept_memory_bytes(lookup(&[])),
+            1024 * 1024 * 1024 * 40 / 100
+        );
+        let two_gb = lookup(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "2048")]);
+        assert_eq!(kept_memory_bytes(two_gb), 2048 * 1024 * 1024 * 40 / 100);
+        let junk = lookup(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "lots")]);
+        assert_eq!(kept_memory_bytes(junk), 1024 * 1024 * 1024 * 40 / 100);
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
 pub const MAX_PHOTOS: usize = 10_000;
 /// Most slots in a layout request, over all surfaces.
 pub const MAX_SLOTS: usize = 5_000;
+/// Most slots on one surface (the placement search is cubic in a surface's slots).
+pub const MAX_SLOTS_PER_SURFACE: usize = 100;
 
 /// Why a request is refused: what the failure topic says.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -193,6 +195,12 @@ impl LayoutRequest {
                 if !(v.is_finite() && v > 0.0) {
                     return Err(format!("surfaces[{i}].page.{name} must be positive"));
                 }
+            }
+            if s.slots.len() > MAX_SLOTS_PER_SURFACE {
+                return Err(format!(
+                    "surfaces[{i}]: {} slots, at most {MAX_SLOTS_PER_SURFACE} on a surface",
+                    s.slots.len()
+                ));
             }
             for (j, slot) in s.slots.iter().enumerate() {
                 let at = format!("surfaces[{i}].slots[{j}]");
@@ -379,6 +387,10 @@ mod tests {
         assert!(e.message.contains("rotation"), "{e}");
         let e = mutate(&|v| v["surfaces"][0]["page"]["dpi"] = json!(-1));
         assert!(e.message.contains("dpi"), "{e}");
+        let e = mutate(&|v| {
+            v["surfaces"][0]["slots"] = json!(vec![json!({"x": 0, "y": 0, "w": 10, "h": 10}); 101])
+        });
+        assert!(e.message.contains("at most 100"), "{e}");
         let e = mutate(&|v| v["settings"] = json!({"dpi_good": 100, "dpi_fair": 200}));
         assert!(e.message.contains("dpi_fair"), "{e}");
     }
