@@ -39,12 +39,23 @@ fn facts(key: &str) -> PhotoFacts {
         height,
         taken_at: None,
         time: (h % 3 != 0).then_some((h >> 8) as i64 % 10_000_000),
-        gps: (h % 5 == 0).then_some((((h >> 3) % 180) as f64 - 90.0, ((h >> 5) % 360) as f64 - 180.0)),
+        gps: (h % 5 == 0).then_some((
+            ((h >> 3) % 180) as f64 - 90.0,
+            ((h >> 5) % 360) as f64 - 180.0,
+        )),
         faces: if h % 2 == 0 { vec![face] } else { vec![] },
         quality: (h % 1000) as f64 / 1000.0,
         roi: Roi {
-            rect: Rect { x: 0, y: 0, width, height },
-            focal_point: Point { x: width / 2, y: height / 2 },
+            rect: Rect {
+                x: 0,
+                y: 0,
+                width,
+                height,
+            },
+            focal_point: Point {
+                x: width / 2,
+                y: height / 2,
+            },
         },
         signature: format!("{:016x}{:016x}{:016x}", h, h.rotate_left(21), h % 7)
             .parse()
@@ -73,7 +84,10 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(selected, slots.min(photos.len()));
             for slot in result.surfaces.iter().flat_map(|s| &s.slots) {
                 if let (Some(key), Some(p)) = (&slot.photo, slot.placement) {
-                    let photo = photos.iter().find(|f| &f.key == key).expect("a requested photo");
+                    let photo = photos
+                        .iter()
+                        .find(|f| &f.key == key)
+                        .expect("a requested photo");
                     assert!(p.x + p.width <= photo.width && p.y + p.height <= photo.height);
                     assert!(p.width > 0 && p.height > 0);
                 }
@@ -81,9 +95,17 @@ fuzz_target!(|data: &[u8]| {
             serde_json::to_string(&result).expect("the plan serialises");
         }
         if let Ok(render) = RenderRequest::parse(&request) {
-            for format in [PrintFormat::Png, PrintFormat::Jpeg { quality: render.quality }] {
+            for format in [
+                PrintFormat::Png,
+                PrintFormat::Jpeg {
+                    quality: render.quality,
+                },
+            ] {
                 let key = render_key(&render.photo, &render, format);
-                assert!(key.starts_with("renders/") && check_safe(&key).is_ok(), "{key}");
+                assert!(
+                    key.starts_with("renders/") && check_safe(&key).is_ok(),
+                    "{key}"
+                );
             }
         }
     }
