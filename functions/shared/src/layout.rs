@@ -6,7 +6,7 @@ use crate::ingest::TransientError;
 use crate::keys::analysis_key;
 use crate::messages::{LayoutReady, Message, RequestFailed};
 use crate::plan::{plan, PhotoFacts, Plan, PlanSettings, PrintQuality};
-use crate::ports::{ObjectStore, Publisher, StoreError};
+use crate::ports::{ObjectStore, Publisher, Retry, StoreError};
 use crate::requests::{LayoutRequest, RequestError};
 use serde::Serialize;
 use serde_json::Value;
@@ -150,7 +150,9 @@ async fn layout<S: ObjectStore, P: Publisher>(
 }
 
 /// Reads the analysis of every photo, `PARALLEL_READS` at a time. A photo outside the input
-/// prefix or without an analysis is unknown; all unknown photos are reported together.
+/// prefix or without an analysis is unknown; all unknown photos are reported together. An
+/// analysis that cannot be read for good (access denied, not a file) or used (not an analysis
+/// with pixel facts) is `bad_analysis`; a transient store fault is returned, for a retry.
 async fn read_facts<S: ObjectStore>(
     photos: &[String],
     store: &S,
@@ -174,12 +176,15 @@ async fn read_facts<S: ObjectStore>(
             .iter()
             .zip(futures_util::future::join_all(reads).await)
         {
-            match read? {
-                None => unknown.push(key.as_str()),
-                Some(bytes) => match PhotoFacts::from_analysis(key, &bytes) {
+            match read {
+                Ok(None) => unknown.push(key.as_str()),
+                Ok(Some(bytes)) => match PhotoFacts::from_analysis(key, &bytes) {
                     Ok(f) => facts.push(f),
                     Err(e) => unreadable.push(format!("{key:?}: {e}")),
                 },
+                // Retrying cannot help (access denied, not a file): report it.
+                Err(e) if e.retry == Retry::Permanent => unreadable.push(format!("{key:?}: {e}")),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -215,4 +220,35 @@ async fn read_facts<S: ObjectStore>(
         )));
     }
     Ok(Ok(facts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local::{FolderStore, MemoryTopics};
+    use crate::ports::Topic;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn an_analysis_that_cannot_be_read_is_reported_not_retried() {
+        let dir = std::env::temp_dir().join(format!("photo-suite-layout-{}", std::process::id()));
+        // A folder where the document should be: reading it fails for good.
+        std::fs::create_dir_all(dir.join("analysis/a.jpg.json")).expect("scratch folder");
+        let store = FolderStore::new(&dir);
+        let topics = MemoryTopics::default();
+        let request = json!({"type": "layout.requested", "request_id": "r", "book_id": "b",
+            "photos": ["a.jpg"], "surfaces": [{"surface_number": 1,
+            "page": {"width": 100, "height": 100, "dpi": 300},
+            "slots": [{"x": 0, "y": 0, "w": 100, "h": 100}]}]});
+        let outcome = run_layout(Ok(request), &store, &topics, &LayoutSettings::default()).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        match outcome {
+            Ok(LayoutOutcome::Failed(e)) => assert_eq!(e.kind, "bad_analysis", "{e}"),
+            other => panic!("expected a bad_analysis failure, got {other:?}"),
+        }
+        let messages = topics.messages();
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].0, Topic::Failures);
+        assert!(messages[0].1.contains("layout.failed"), "{}", messages[0].1);
+    }
 }
