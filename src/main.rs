@@ -113,14 +113,6 @@ impl From<LimitArgs> for Limits {
     }
 }
 
-/// The process's peak resident memory so far (`VmHWM`), where the system tells it (Linux).
-fn peak_memory_mb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb.div_ceil(1024))
-}
-
 fn main() -> ExitCode {
     imaging_core::tune_allocator_for_images();
     match run(Cli::parse()) {
@@ -181,8 +173,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..RenditionOptions::default()
             };
             let summary = ingest::ingest_folder(&input_dir, &out, &options, threads)?;
-            let peak =
-                peak_memory_mb().map_or(String::new(), |mb| format!(", peak memory {mb} MB"));
+            let peak = imaging_core::peak_resident_bytes().map_or(String::new(), |b| {
+                format!(", peak memory {} MB", b.div_ceil(1 << 20))
+            });
             eprintln!(
                 "photo-suite: {} photos processed, {} failed, in {:.1} s{peak}",
                 summary.processed,

@@ -25,7 +25,9 @@ pub mod print;
 mod rendition;
 pub mod resize;
 
-pub use alloc::{resident_bytes, trim_memory_above, tune_allocator_for_images};
+pub use alloc::{
+    peak_resident_bytes, resident_bytes, trim_memory_above, tune_allocator_for_images,
+};
 pub use decode::{decode, Decoded};
 pub use encode::{encode_jpeg, encode_jpeg_with, Chroma};
 pub use error::{ImagingError, Result};

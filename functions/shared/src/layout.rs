@@ -4,7 +4,7 @@
 
 use crate::ingest::TransientError;
 use crate::keys::analysis_key;
-use crate::messages::{LayoutReady, Message, RequestFailed};
+use crate::messages::{LayoutReady, Message};
 use crate::plan::{plan, PhotoFacts, Plan, PlanSettings, PrintQuality};
 use crate::ports::{ObjectStore, Publisher, Retry, StoreError};
 use crate::requests::{LayoutRequest, RequestError};
@@ -73,14 +73,7 @@ pub async fn run_layout<S: ObjectStore, P: Publisher>(
     match result {
         Ok(key) => Ok(LayoutOutcome::Ready { key }),
         Err(e) => {
-            tracing::warn!(kind = e.kind, request_id = ?e.request_id, "{}", e.message);
-            publisher
-                .publish(&Message::LayoutFailed(RequestFailed {
-                    request_id: e.request_id.clone(),
-                    kind: e.kind.to_string(),
-                    message: e.message.clone(),
-                }))
-                .await?;
+            e.report(publisher, Message::LayoutFailed).await?;
             Ok(LayoutOutcome::Failed(e))
         }
     }

@@ -144,6 +144,14 @@ impl ObjectStore for FolderStore {
     }
 }
 
+/// A message as one line of JSON, as the local topics keep it.
+fn json_line(message: &Message) -> Result<String, PublishError> {
+    serde_json::to_string(message).map_err(|e| PublishError {
+        message_type: message.type_name(),
+        message: e.to_string(),
+    })
+}
+
 /// Files as topics: each topic is a JSON-lines file. Messages are kept until [`FileTopics::flush`],
 /// which writes them sorted by key, so a run's files do not depend on the order photos finished.
 #[derive(Debug)]
@@ -204,10 +212,7 @@ impl FileTopics {
 
 impl Publisher for FileTopics {
     async fn publish(&self, message: &Message) -> Result<(), PublishError> {
-        let line = serde_json::to_string(message).map_err(|e| PublishError {
-            message_type: message.type_name(),
-            message: e.to_string(),
-        })?;
+        let line = json_line(message)?;
         self.pending
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -235,10 +240,7 @@ impl MemoryTopics {
 
 impl Publisher for MemoryTopics {
     async fn publish(&self, message: &Message) -> Result<(), PublishError> {
-        let line = serde_json::to_string(message).map_err(|e| PublishError {
-            message_type: message.type_name(),
-            message: e.to_string(),
-        })?;
+        let line = json_line(message)?;
         self.published
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -441,12 +441,12 @@ pub struct Plan {
 /// [`Slot::ratio`]); slots whose ratio is invalid stay empty.
 pub fn plan(photos: &[PhotoFacts], surfaces: &[Surface], settings: &PlanSettings) -> Plan {
     let n = photos.len();
+    let scores: Vec<f64> = photos.iter().map(PhotoFacts::score).collect();
     // Rank: score, then key.
     let mut by_rank: Vec<usize> = (0..n).collect();
     by_rank.sort_by(|&a, &b| {
-        photos[b]
-            .score()
-            .total_cmp(&photos[a].score())
+        scores[b]
+            .total_cmp(&scores[a])
             .then_with(|| photos[a].key.cmp(&photos[b].key))
     });
     let mut rank = vec![0u32; n];
@@ -488,7 +488,7 @@ pub fn plan(photos: &[PhotoFacts], surfaces: &[Surface], settings: &PlanSettings
     }
 
     let slot_count: usize = surfaces.iter().map(|s| s.slots.len()).sum();
-    let selected = select(photos, &by_rank, &group, group_count, &events, slot_count);
+    let selected = select(&by_rank, &rank, &group, group_count, &events, slot_count);
     let mut is_selected = vec![false; n];
     for &i in &selected {
         is_selected[i] = true;
@@ -531,7 +531,7 @@ pub fn plan(photos: &[PhotoFacts], surfaces: &[Surface], settings: &PlanSettings
             key: photos[i].key.clone(),
             selected: is_selected[i],
             rank: rank[i],
-            score: (photos[i].score() * 1e4).round() / 1e4,
+            score: (scores[i] * 1e4).round() / 1e4,
             duplicate_group: shared_number[group[i]],
             event: event_of[i],
             sequence: sequence[i],
@@ -589,38 +589,30 @@ fn distance_km((lat1, lon1): (f64, f64), (lat2, lon2): (f64, f64)) -> f64 {
 
 /// Picks up to `slots` photos (see the module documentation); returns their indices.
 fn select(
-    photos: &[PhotoFacts],
     by_rank: &[usize],
+    rank: &[u32],
     group: &[usize],
     group_count: usize,
     events: &[Vec<usize>],
     slots: usize,
 ) -> Vec<usize> {
-    let n = photos.len();
     // The best photo of every group.
     let mut representative = vec![None; group_count];
     for &i in by_rank {
         representative[group[i]].get_or_insert(i);
     }
     let is_rep = |i: usize| representative[group[i]] == Some(i);
-    let rank_pos = {
-        let mut pos = vec![0usize; n];
-        for (r, &i) in by_rank.iter().enumerate() {
-            pos[i] = r;
-        }
-        pos
-    };
     // Each event's representatives, best first.
     let candidates: Vec<Vec<usize>> = events
         .iter()
         .map(|members| {
             let mut reps: Vec<usize> = members.iter().copied().filter(|&i| is_rep(i)).collect();
-            reps.sort_by_key(|&i| rank_pos[i]);
+            reps.sort_by_key(|&i| rank[i]);
             reps
         })
         .collect();
     let distinct: usize = candidates.iter().map(Vec::len).sum();
-    let mut chosen = Vec::with_capacity(slots.min(n));
+    let mut chosen = Vec::with_capacity(slots.min(by_rank.len()));
     if distinct <= slots {
         chosen.extend(candidates.iter().flatten().copied());
         // Then second members of groups, by rank, while slots last.
@@ -634,7 +626,7 @@ fn select(
     let mut tops: Vec<usize> = (0..events.len())
         .filter(|&e| !candidates[e].is_empty())
         .collect();
-    tops.sort_by_key(|&e| rank_pos[candidates[e][0]]);
+    tops.sort_by_key(|&e| rank[candidates[e][0]]);
     for &e in tops.iter().take(slots) {
         quota[e] = 1;
     }
@@ -689,10 +681,9 @@ fn fill_surface(
         })
         .collect();
     for (p, s) in assignment.into_iter().enumerate() {
-        let Some(candidate) = s.and_then(|s| options[p][s].clone().map(|c| (s, c))) else {
+        let Some((s, c)) = s.and_then(|s| options[p][s].clone().map(|c| (s, c))) else {
             continue;
         };
-        let (s, c) = candidate;
         plans[s] = SlotPlan {
             slot: s as u32,
             photo: Some(photos[batch[p]].key.clone()),

@@ -3,7 +3,7 @@
 //! same code runs in the `render` Lambda and in `photo-suite render`.
 
 use crate::ingest::TransientError;
-use crate::messages::{Message, RenderDone, RequestFailed};
+use crate::messages::{Message, RenderDone};
 use crate::ports::{ObjectStore, Publisher, Retry, StoreError};
 use crate::requests::{RenderFormat, RenderRequest, RequestError};
 use imaging_core::analysis::geometry::Rect;
@@ -72,14 +72,7 @@ pub async fn run_render<I: ObjectStore, O: ObjectStore, P: Publisher>(
     match result {
         Ok(key) => Ok(RenderOutcome::Done { key }),
         Err(e) => {
-            tracing::warn!(kind = e.kind, request_id = ?e.request_id, "{}", e.message);
-            publisher
-                .publish(&Message::RenderFailed(RequestFailed {
-                    request_id: e.request_id.clone(),
-                    kind: e.kind.to_string(),
-                    message: e.message.clone(),
-                }))
-                .await?;
+            e.report(publisher, Message::RenderFailed).await?;
             Ok(RenderOutcome::Failed(e))
         }
     }

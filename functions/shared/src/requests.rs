@@ -6,7 +6,9 @@
 
 use crate::events::MalformedEvent;
 use crate::keys::check_safe;
+use crate::messages::{Message, RequestFailed};
 use crate::plan::{PlanSettings, Surface};
+use crate::ports::{PublishError, Publisher};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -32,6 +34,23 @@ pub struct RequestError {
 }
 
 impl RequestError {
+    /// Logs the refusal and publishes it on the failure topic as the message `wrap` makes
+    /// (`Message::LayoutFailed`, `Message::RenderFailed`).
+    pub async fn report<P: Publisher>(
+        &self,
+        publisher: &P,
+        wrap: fn(RequestFailed) -> Message,
+    ) -> Result<(), PublishError> {
+        tracing::warn!(kind = self.kind, request_id = ?self.request_id, "{}", self.message);
+        publisher
+            .publish(&wrap(RequestFailed {
+                request_id: self.request_id.clone(),
+                kind: self.kind.to_string(),
+                message: self.message.clone(),
+            }))
+            .await
+    }
+
     fn malformed(message: impl ToString, request_id: Option<String>) -> Self {
         RequestError {
             kind: "malformed_request",
