@@ -56,16 +56,13 @@ const BROKEN: &[(&str, Expected)] = &[
         "exif_corrupted_olympus_10mp.jpg",
         RendersWithWarning("24 of 2736 rows at the bottom have no data"),
     ),
-    // Five junk bytes between two header segments: the pixels are whole.
-    (
-        "junk_jpeg_header.jpg",
-        RendersWithWarning("5 extraneous bytes"),
-    ),
+    // Five junk bytes between two header segments: a header that cannot be trusted.
+    ("junk_jpeg_header.jpg", Fails("decode")),
     // Whatever broke other EXIF readers on these is not EXIF we read (XMP; Photoshop and ICC).
     ("exif_invalid_image00971.jpg", Renders),
     ("exif_range_error_offset.jpg", Renders),
-    // A PNG named .jpg: formats are told from bytes, never names.
-    ("png_data_with_jpg_extension.jpg", Renders),
+    // A PNG named .jpg: the bytes choose the decoder, but a name that lies is refused.
+    ("png_data_with_jpg_extension.jpg", Fails("format_mismatch")),
 ];
 
 #[test]

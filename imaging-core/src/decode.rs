@@ -87,6 +87,14 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, min_long_side: Option<u32>) -> Res
     if let Some((w, h)) = segments.frame_size {
         limits.check_dimensions(w, h)?;
     }
+    if let Some(stray) = segments.stray {
+        // libjpeg would skip them with a warning, but a header that is not a sequence of
+        // segments cannot be trusted for what it says (size, tables, EXIF, ICC profile).
+        return Err(err(format!(
+            "malformed header: {} byte(s) outside any segment, the first at offset {}",
+            stray.count, stray.offset
+        )));
+    }
     let header = jpeg_decode::read_header(bytes).map_err(err)?;
     let (stored_width, stored_height) = (to_u32(header.width, F)?, to_u32(header.height, F)?);
     limits.check_dimensions(stored_width, stored_height)?;
@@ -335,6 +343,29 @@ mod tests {
             .expect_err("must fail");
         assert_eq!(e.kind(), "unsupported");
         assert!(e.to_string().contains("html"), "{e}");
+    }
+
+    #[test]
+    fn junk_between_jpeg_header_segments_is_refused_before_decoding() {
+        let pixels = (0..32 * 24 * 3).map(|i| (i % 251) as u8).collect();
+        let image = RgbImage::from_raw(32, 24, pixels).expect("size");
+        let jpeg = crate::encode::encode_jpeg(&image, 90).expect("encodes");
+        assert!(decode(&jpeg, &Limits::default(), None).is_ok());
+        let dqt = jpeg
+            .windows(2)
+            .position(|w| w == [0xFF, 0xDB])
+            .expect("DQT");
+        let mut damaged = jpeg[..dqt].to_vec();
+        damaged.extend_from_slice(b"junk!");
+        damaged.extend_from_slice(&jpeg[dqt..]);
+        let e = decode(&damaged, &Limits::default(), None).expect_err("refused");
+        assert_eq!(e.kind(), "decode");
+        assert!(
+            e.to_string().contains(&format!(
+                "5 byte(s) outside any segment, the first at offset {dqt}"
+            )),
+            "{e}"
+        );
     }
 
     /// A PNG chunk: length, type, data, CRC-32 of type and data.

@@ -21,6 +21,14 @@ pub enum ImagingError {
         /// What the decoder reported.
         message: String,
     },
+    /// The data is an image, but not in the format its file name's extension names.
+    #[error("the file name says .{extension}, but the data is {found}")]
+    Mismatch {
+        /// The extension, as written in the file name.
+        extension: String,
+        /// What the bytes are.
+        found: ImageFormat,
+    },
     /// A limit was exceeded; checked from the header, before pixels are decoded.
     #[error(transparent)]
     Limits(#[from] LimitExceeded),
@@ -38,6 +46,7 @@ impl ImagingError {
         match self {
             ImagingError::Unsupported { .. } => "unsupported",
             ImagingError::Decode { .. } => "decode",
+            ImagingError::Mismatch { .. } => "format_mismatch",
             ImagingError::Limits(_) => "limits",
             ImagingError::Parameter(_) => "parameter",
             ImagingError::Encode(_) => "encode",

@@ -1,5 +1,7 @@
-//! Format detection from magic bytes: file names and extensions are never trusted.
+//! Format detection from magic bytes: the bytes alone choose the decoder. A file name's
+//! extension is never trusted, only checked against them ([`check_extension`]).
 
+use crate::error::{ImagingError, Result};
 use serde::Serialize;
 use std::fmt;
 
@@ -36,6 +38,45 @@ impl ImageFormat {
             ImageFormat::Avif => "avif",
             ImageFormat::Heic => "heic",
         }
+    }
+}
+
+impl ImageFormat {
+    /// The formats a file-name extension (without the dot, any case) names, or `None` when it
+    /// names no format this crate reads. `heif` names both HEIF codecs.
+    pub fn named_by_extension(extension: &str) -> Option<&'static [ImageFormat]> {
+        use ImageFormat::*;
+        Some(match extension.to_ascii_lowercase().as_str() {
+            "jpg" | "jpeg" | "jpe" | "jfif" | "mpo" => &[Jpeg],
+            "png" => &[Png],
+            "webp" => &[Webp],
+            "gif" => &[Gif],
+            "tif" | "tiff" => &[Tiff],
+            "avif" => &[Avif],
+            "heic" | "hif" => &[Heic],
+            "heif" => &[Heic, Avif],
+            _ => return None,
+        })
+    }
+}
+
+/// Checks that an image's bytes are in a format its file name's `extension` names: a PNG
+/// uploaded as `.jpg` is either mislabelled or disguised, and is refused as
+/// [`ImagingError::Mismatch`]. An extension that names no image format, or bytes that are
+/// no image format at all, pass: decoding reports those.
+pub fn check_extension(bytes: &[u8], extension: &str) -> Result<()> {
+    let (Some(named), Sniffed::Image(found)) =
+        (ImageFormat::named_by_extension(extension), sniff(bytes))
+    else {
+        return Ok(());
+    };
+    if named.contains(&found) {
+        Ok(())
+    } else {
+        Err(ImagingError::Mismatch {
+            extension: extension.to_string(),
+            found,
+        })
     }
 }
 
@@ -250,6 +291,32 @@ fn sniff_heif_brands(bytes: &[u8]) -> Sniffed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_extension_that_names_another_format_is_a_mismatch() {
+        let png = b"\x89PNG\r\n\x1a\nxxxx";
+        let e = check_extension(png, "JPG").expect_err("mismatch");
+        assert_eq!(e.kind(), "format_mismatch");
+        assert_eq!(
+            e.to_string(),
+            "the file name says .JPG, but the data is png"
+        );
+        assert!(check_extension(png, "png").is_ok());
+        assert!(check_extension(png, "PNG").is_ok());
+        // Extensions that name no image format, and data that is no image, are not judged here.
+        assert!(check_extension(png, "bin").is_ok());
+        assert!(check_extension(png, "").is_ok());
+        assert!(check_extension(b"<!DOCTYPE html>", "jpg").is_ok());
+        // `heif` names both codecs; `heic` and `avif` one each.
+        let mut avif = vec![0, 0, 0, 20];
+        avif.extend_from_slice(b"ftypavif\0\0\0\0mif1");
+        assert!(check_extension(&avif, "heif").is_ok());
+        assert!(check_extension(&avif, "avif").is_ok());
+        assert_eq!(
+            check_extension(&avif, "heic").map_err(|e| e.kind()),
+            Err("format_mismatch")
+        );
+    }
 
     #[test]
     fn recognises_magic_bytes_not_names() {

@@ -10,8 +10,11 @@
 //! - a picture whose bottom rows are blank over more than [`MAX_BLANK_ROWS`] of its height (the
 //!   entropy-coded data ran out before the image did, as in a fuzzed or cut-and-patched file)
 //!   is refused;
-//! - anything else (junk bytes between segments, a damaged stretch that libjpeg resynchronised
-//!   past at the next restart marker) is kept, with the warning.
+//! - anything else (junk bytes between the scans of a progressive file, a damaged stretch that
+//!   libjpeg resynchronised past at the next restart marker) is kept, with the warning.
+//!
+//! Junk bytes between the segments of the header never get here: `decode` refuses such a
+//! header before any pixel is decoded.
 //!
 //! A fatal error always fails, even after warnings.
 
@@ -348,8 +351,10 @@ mod tests {
         assert!(decoded.warning.is_none());
     }
 
+    /// (`decode` refuses junk in a header before calling this; here it is the simplest way to
+    /// make libjpeg warn and go on.)
     #[test]
-    fn junk_between_segments_is_kept_with_a_warning() {
+    fn junk_between_segments_only_warns_the_decompressor() {
         let jpeg = gradient_jpeg(JpegColorspace::Color);
         let dqt = jpeg
             .windows(2)

@@ -13,6 +13,19 @@ pub(crate) struct JpegSegments {
     pub frame_size: Option<(u32, u32)>,
     /// Where the first start-of-scan segment begins.
     pub scan_start: Option<usize>,
+    /// Bytes before the first scan that belong to no segment (not a marker, not a fill byte),
+    /// and the offset of the first of them. libjpeg skips them with a warning; a well-formed
+    /// file has none.
+    pub stray: Option<StrayBytes>,
+}
+
+/// Bytes between header segments that belong to none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StrayBytes {
+    /// Offset of the first stray byte.
+    pub offset: usize,
+    /// How many stray bytes the header holds in all.
+    pub count: usize,
 }
 
 impl JpegSegments {
@@ -31,15 +44,21 @@ const EXIF_ID: &[u8] = b"Exif\0\0";
 const ICC_ID: &[u8] = b"ICC_PROFILE\0";
 
 /// Walks the segments up to the start of scan. Bytes between segments are skipped, as libjpeg
-/// does; a malformed segment ends the walk: the decoder, not this reader, decides whether the
-/// file is broken.
+/// does, and counted in [`JpegSegments::stray`]; a malformed segment ends the walk: the
+/// decoder, not this reader, decides whether the file is broken.
 pub(crate) fn read_segments(bytes: &[u8]) -> JpegSegments {
     let mut found = JpegSegments::default();
     let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
     let mut pos = 2; // after SOI
     while pos + 4 <= bytes.len() {
         if bytes[pos] != 0xFF {
-            pos += 1; // junk before a marker
+            // Junk before a marker.
+            let stray = found.stray.get_or_insert(StrayBytes {
+                offset: pos,
+                count: 0,
+            });
+            stray.count += 1;
+            pos += 1;
             continue;
         }
         let marker = bytes[pos + 1];
@@ -116,6 +135,7 @@ mod tests {
         assert_eq!(found.exif.as_deref(), Some(&b"II*\0"[..]));
         assert!(found.adobe);
         assert_eq!(found.frame_size, Some((6000, 4000)));
+        assert_eq!(found.stray, None);
     }
 
     #[test]
@@ -128,6 +148,14 @@ mod tests {
         jpeg.extend([0xFF, 0xDA, 0, 2, 0x12, 0xFF, 0x00, 0x34]);
         let found = read_segments(&jpeg);
         assert_eq!(found.frame_size, Some((32, 16)));
+        let exif_end = 2 + 4 + 10;
+        assert_eq!(
+            found.stray,
+            Some(StrayBytes {
+                offset: exif_end,
+                count: 4
+            })
+        );
         assert!(!found.has_end_of_image(&jpeg), "cut after the scan data");
         jpeg.extend([0xFF, 0xD9]);
         assert!(read_segments(&jpeg).has_end_of_image(&jpeg));

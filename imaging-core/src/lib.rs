@@ -31,7 +31,7 @@ pub use alloc::{
 pub use decode::{decode, Decoded};
 pub use encode::{encode_jpeg, encode_jpeg_with, Chroma};
 pub use error::{ImagingError, Result};
-pub use format::ImageFormat;
+pub use format::{check_extension, ImageFormat};
 pub use limits::{LimitExceeded, Limits};
 pub use metadata::{ExifFacts, Gps, Orientation};
 pub use orient::apply_orientation;

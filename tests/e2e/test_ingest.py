@@ -103,6 +103,37 @@ def test_a_corrupt_upload_ends_on_the_failure_topic_with_nothing_written(aws, la
     assert drain(aws, "events") == []
 
 
+# The files of broken/ whose pixels are fine and whose EXIF is broken: kept, EXIF ignored.
+BROKEN_BUT_KEPT = {"exif_corrupted_olympus_10mp.jpg", "exif_invalid_image00971.jpg", "exif_range_error_offset.jpg"}
+
+
+def test_every_broken_file_fails_typed_on_the_failure_topic_except_broken_exif(aws, lambda_emulator, tmp_path):
+    # (tests/broken.rs pins each file's kind through the CLI; this is the function's side.)
+    names = sorted(p.name for p in (PHOTOS / "broken").iterdir() if p.is_file())
+    records = []
+    for name in names:
+        key = f"uploads/broken-all/{name}"
+        aws["s3"].put_object(Bucket="photo-uploads", Key=key, Body=(PHOTOS / "broken" / name).read_bytes())
+        records.append({"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                        "s3": {"bucket": {"name": "photo-uploads"}, "object": {"key": key}}})
+    event = tmp_path / "broken.json"
+    event.write_text(json.dumps({"Records": records}))
+    drain(aws, "events")
+    drain(aws, "failures")
+    kept = len(BROKEN_BUT_KEPT)
+    assert invoke(lambda_emulator, event) == {"processed": kept, "failed": len(names) - kept, "skipped": 0}
+    failures = {m["key"].removeprefix("uploads/broken-all/"): m for m in drain(aws, "failures")}
+    assert sorted(failures) == sorted(set(names) - BROKEN_BUT_KEPT), "one photo.failed each"
+    for name, failure in failures.items():
+        assert failure["type"] == "photo.failed"
+        assert failure["kind"] in {"decode", "limits", "unsupported", "format_mismatch"}, (name, failure)
+        assert failure["message"], name
+    announced = sorted(m["key"].removeprefix("uploads/broken-all/") for m in drain(aws, "events"))
+    assert announced == sorted(BROKEN_BUT_KEPT)
+    written = {k.split("/")[2].removesuffix(".json") for k in objects(aws, "photo-outputs") if "/broken-all/" in k}
+    assert written == BROKEN_BUT_KEPT, "nothing written for a failed file"
+
+
 def test_a_record_for_another_bucket_is_refused_and_nothing_is_read(aws, lambda_emulator):
     aws["s3"].create_bucket(Bucket="someone-elses-bucket")
     aws["s3"].put_object(Bucket="someone-elses-bucket", Key="uploads/payroll/2026.jpg", Body=(PHOTOS / "faces/hopper.jpg").read_bytes())

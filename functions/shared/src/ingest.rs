@@ -4,7 +4,7 @@
 use crate::keys::{analysis_key, check_safe, rendition_key};
 use crate::messages::{Message, PhotoAnalyzed, PhotoFailed, StoredRendition};
 use crate::ports::{ObjectStore, PublishError, Publisher, Retry, StoreError};
-use imaging_core::{render_renditions, RenditionOptions, RenditionSet};
+use imaging_core::{check_extension, render_renditions, RenditionOptions, RenditionSet};
 use std::time::{Duration, Instant};
 
 /// An upload to process.
@@ -77,8 +77,8 @@ pub struct IngestSettings {
     pub renditions: RenditionOptions,
 }
 
-/// Processes one upload: reads it (after checking its size), makes the renditions on a
-/// blocking thread, writes them and then the analysis (the analysis last, so its presence
+/// Processes one upload: reads it (after checking its size), checks its bytes against its
+/// key's extension (`format_mismatch`), makes the renditions on a blocking thread, writes them and then the analysis (the analysis last, so its presence
 /// means the set is complete), and publishes `photo.analyzed`. The same input always gives the
 /// same keys and bytes, so repeated events are harmless.
 pub async fn ingest_upload<I, O, P>(
@@ -162,9 +162,17 @@ where
 
     let started = Instant::now();
     let options = settings.renditions.clone();
-    let result = tokio::task::spawn_blocking(move || render_renditions(&bytes, &options))
-        .await
-        .map_err(|e| TransientError::Task(e.to_string()))?;
+    let extension = std::path::Path::new(relative)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let result = tokio::task::spawn_blocking(move || {
+        check_extension(&bytes, &extension)?;
+        render_renditions(&bytes, &options)
+    })
+    .await
+    .map_err(|e| TransientError::Task(e.to_string()))?;
     let set = match result {
         Ok(set) => set,
         Err(e) => {
