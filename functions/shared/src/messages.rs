@@ -103,7 +103,8 @@ pub struct PhotoFailed {
     pub bucket: String,
     /// Key of the upload.
     pub key: String,
-    /// Error class: `unsupported`, `decode`, `limits`, `not_found`, `invalid_key`, ...
+    /// Error class: `unsupported`, `decode`, `format_mismatch`, `limits`, `not_found`,
+    /// `invalid_key`, `wrong_bucket`, ...
     pub kind: String,
     /// Human-readable reason.
     pub message: String,
