@@ -890,6 +890,12 @@ def section_quality(quality_keys, var_docs, variants) -> None:
         rho = spearman(xs, ys)
         print(f"Spearman rank agreement, photo-suite sharpness vs Laplacian variance over all "
               f"{len(xs)} blur variants: **{rho:.3f}**.\n")
+    if ps_ok and n:
+        target(blur_ps == n, f"quality: sharpness falls strictly along the blur ladder on {blur_ps} of "
+                             f"{n} camera/ photos (target: every one)")
+    if exp_ok and n:
+        target(exp_ps == n, f"quality: exposure scores the original best on {exp_ps} of {n} brightness "
+                            f"ladders (target: every one)")
 
 
 def section_dupes(keys, corpus, dup_variants, var_docs) -> None:  # noqa: C901
