@@ -7,7 +7,8 @@
 //! Academy of Sciences. `build.rs` copies the model out of the rustface package that cargo
 //! resolved and it is embedded here with `include_bytes!`: nothing is fetched at run time. The
 //! cascade itself is evaluated by `faces/cascade.rs`, our own code written for speed on one
-//! core: it gives rustface's boxes and scores (a test compares them) in about 40% of the time.
+//! core: it gives rustface's boxes and scores (a test compares them) in about a fifth of the
+//! time on a processor with AVX2.
 //!
 //! The cascade looks at 40x40 windows over an image pyramid that starts at the size it is
 //! given, so that size sets both the smallest face found and the cost. The photo is reduced
@@ -21,12 +22,11 @@
 //! scale. It does not drop painted faces, which are faces to the model: a portrait on a wall is
 //! detected.
 //!
-//! Cost, on one core (`examples/face_timing.rs`, CPU time): about 2 ms for a thumbnail,
-//! 40-60 ms for a 1-MP image, 105-120 ms for a 2048-px rendition of a photo and about 180 ms
-//! for the group photo, whose many faces go through every stage (rustface: 2.3-2.6 times
-//! that). The target of 60 ms a photo is not met on the 2048-px renditions; most of
-//! the time is the SURF-MLP stages on the thousands of windows the LAB classifiers pass, then
-//! the LAB classifiers themselves.
+//! Cost, on one core with AVX2 (`examples/face_timing.rs`, CPU time): under 1 ms for a
+//! thumbnail, 20-30 ms for a 1-MP image, 50-60 ms for a 2048-px rendition of a photo and about
+//! 90 ms for the group photo, whose many faces go through every stage. Most of the time is the
+//! LAB classifiers on the pyramid, then the SURF-MLP stages on the thousands of windows the
+//! LAB classifiers pass.
 
 use crate::analysis::geometry::Rect;
 use crate::pixels::RgbImage;

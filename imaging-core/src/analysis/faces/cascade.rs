@@ -22,16 +22,51 @@
 //!    0.3, their scores added: that sum is the detection's score.
 //!
 //! What makes it faster than rustface on one core, for the same boxes (and scores, to float
-//! rounding): the LAB codes come
-//! from 3x3 block sums computed row by row in 16-bit integers (vectorised by the compiler)
-//! instead of 32-bit integral images; the classifiers read flat tables; the grey variance is
-//! computed only for the rare window that passes a classifier; the bilinear resampling uses
-//! per-column and per-row tables and interpolates each source row once; the merging compares
-//! a box only with the boxes near it (a grid) instead of all of them; the SURF-MLP stages read
-//! their windows in image order (for the caches), take the cell sums from 8 gradient channels
-//! summed down the columns, and run the perceptron's dot products on eight lanes.
+//! rounding):
+//! - The LAB codes come from 3x3 block sums computed row by row in 16-bit integers instead of
+//!   32-bit integral images. A classifier runs on a whole row of the grid's windows a group of
+//!   10 features at a time (flat tables), then drops without a branch the windows whose score
+//!   fell under the group's threshold: the processor overlaps the additions of successive
+//!   windows instead of mispredicting where each one stops (two thirds of the windows pass the
+//!   first group). The grey variance is computed only for the rare window that passes.
+//! - Bilinear resampling (the pyramid and the SURF windows) uses per-column and per-row tables,
+//!   interpolates each source row once, gathers the pixels before the arithmetic so that it
+//!   runs on vectors, and truncates to bytes by adding 2^52 instead of a saturating conversion
+//!   per value.
+//! - The merging compares a box only with the boxes whose corners are close enough to overlap
+//!   it as much as asked (a grid), not with all of them.
+//! - The SURF-MLP stages take the cell sums from 8 gradient channels summed down the columns
+//!   in 16-bit lanes, and run the perceptron's dot products on eight lanes, four outputs at a
+//!   time.
+//! - On x86-64, the hot loops are compiled a second time for AVX2 and that copy runs where
+//!   the processor has it (`with_avx2!`): the same operations in the same order on wider
+//!   vectors (no fused multiply-add), so the same results as the baseline (SSE2) copy.
 
 use std::cmp::Ordering;
+
+/// Defines a function whose body is compiled twice on x86-64, for the baseline and for AVX2
+/// (the same operations on wider vectors: the results are the same), and runs the AVX2 one
+/// where the processor has it. Elsewhere (aarch64: NEON is the baseline) it is the function.
+macro_rules! with_avx2 {
+    ($(#[$meta:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$meta])*
+        fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn portable($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            fn avx2($($arg: $ty),*) $(-> $ret)? {
+                portable($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the processor has AVX2, as just checked.
+                return unsafe { avx2($($arg),*) };
+            }
+            portable($($arg),*)
+        }
+    };
+}
 
 /// The cascade's window side, in pixels.
 pub(super) const WINDOW: u32 = 40;
@@ -74,8 +109,7 @@ struct Mlp {
 
 #[derive(Debug)]
 struct Layer {
-    inputs: usize,
-    /// `inputs` weights per output, output after output.
+    /// As many weights per output as the layer has inputs, output after output.
     weights: Vec<f32>,
     biases: Vec<f32>,
 }
@@ -215,11 +249,7 @@ fn read_mlp(r: &mut Reader, pool: &[(u32, u32, u32, u32)]) -> Option<Mlp> {
         let outputs = r.count()?;
         let weights = r.f32s(inputs * outputs)?;
         let biases = r.f32s(outputs)?;
-        out.push(Layer {
-            inputs,
-            weights,
-            biases,
-        });
+        out.push(Layer { weights, biases });
         inputs = outputs;
     }
     // The last layer gives the score and the three box corrections.
@@ -273,16 +303,38 @@ pub(super) struct Search {
 }
 
 /// Scratch buffers, kept between calls.
-#[derive(Default)]
 pub(super) struct Scratch {
     level: Vec<u8>,
     row_sums: Vec<u16>,
     box_sums: Vec<u16>,
     codes: Vec<u8>,
-    window40: Vec<u8>,
-    planes: Vec<i32>,
+    scores: Vec<f32>,
+    alive: Vec<u32>,
+    varied: Vec<Option<bool>>,
+    window40: Box<[u8; AREA]>,
+    padded: Vec<u8>,
+    planes: Box<[i16; CHANNELS * PLANE]>,
     input: Vec<f32>,
     hidden: [Vec<f32>; 2],
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            level: Vec::new(),
+            row_sums: Vec::new(),
+            box_sums: Vec::new(),
+            codes: Vec::new(),
+            scores: Vec::new(),
+            alive: Vec::new(),
+            varied: Vec::new(),
+            window40: Box::new([0; AREA]),
+            padded: Vec::new(),
+            planes: Box::new([0; CHANNELS * PLANE]),
+            input: Vec::new(),
+            hidden: [Vec::new(), Vec::new()],
+        }
+    }
 }
 
 impl std::fmt::Debug for Scratch {
@@ -364,6 +416,7 @@ struct GrayRef<'a> {
     height: u32,
 }
 
+with_avx2! {
 /// Bilinear resampling as rustface does it (source position `x * sw / dw`, no half-pixel
 /// shift, the last column and row clamped, rounded down), with per-column and per-row tables
 /// and each source row's horizontal interpolation computed once (the same arithmetic).
@@ -375,49 +428,99 @@ fn resize_bilinear(src: &GrayRef, width: u32, height: u32, dst: &mut Vec<u8>) {
     }
     let sw = src.width as usize;
     // Per output column (and row): first source pixel, and the weights of it and the next.
-    let table = |n: u32, from: u32| -> Vec<(usize, f64, f64)> {
+    let table = |n: u32, from: u32| -> (Vec<usize>, Vec<f64>, Vec<f64>) {
         let ratio = f64::from(from) / f64::from(n);
-        (0..n)
-            .map(|i| {
-                let s = ratio * f64::from(i);
-                let i0 = (s as u32).min(from.saturating_sub(2));
-                let w = s - f64::from(i0);
-                (i0 as usize, 1.0 - w, w)
-            })
-            .collect()
+        let mut t = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            let s = ratio * f64::from(i);
+            let i0 = (s as u32).min(from.saturating_sub(2));
+            let w = s - f64::from(i0);
+            t.0.push(i0 as usize);
+            t.1.push(1.0 - w);
+            t.2.push(w);
+        }
+        t
     };
-    let xs = table(width, src.width);
-    let ys = table(height, src.height);
-    let values = u8_as_f64();
-    let horizontal = |row: usize, out: &mut Vec<f64>| {
-        let line = &src.pixels[row.min(src.height as usize - 1) * sw..][..sw];
-        out.clear();
-        out.extend(xs.iter().map(|&(x0, w0, w1)| {
-            w0 * values[line[x0] as usize] + w1 * values[line[(x0 + 1).min(sw - 1)] as usize]
-        }));
-    };
-    let (mut top, mut bottom) = (Vec::new(), Vec::new());
+    let (xs, xw0, xw1) = table(width, src.width);
+    let (ys, yw0, yw1) = table(height, src.height);
+    let line = |row: usize| &src.pixels[row.min(src.height as usize - 1) * sw..][..sw];
+    // The two source rows in use, interpolated; `top` says which is the upper one.
+    let w = width as usize;
+    let mut rows = [vec![0.0f64; w], vec![0.0f64; w]];
+    let mut top = 0;
     let mut have: Option<usize> = None;
-    dst.reserve(width as usize * height as usize);
-    for &(y0, w0, w1) in &ys {
+    dst.resize(w * height as usize, 0);
+    for (i, out) in dst.chunks_exact_mut(w).enumerate() {
+        let r = ys[i];
         match have {
-            Some(r) if r == y0 => {}
-            Some(r) if r + 1 == y0 => {
-                std::mem::swap(&mut top, &mut bottom);
-                horizontal(y0 + 1, &mut bottom);
+            Some(h) if h == r => {}
+            Some(h) if h + 1 == r => {
+                top ^= 1;
+                interpolate(line(r + 1), &xs, &xw0, &xw1, &mut rows[top ^ 1]);
             }
             _ => {
-                horizontal(y0, &mut top);
-                horizontal(y0 + 1, &mut bottom);
+                interpolate(line(r), &xs, &xw0, &xw1, &mut rows[top]);
+                interpolate(line(r + 1), &xs, &xw0, &xw1, &mut rows[top ^ 1]);
             }
         }
-        have = Some(y0);
-        dst.extend(
-            top.iter()
-                .zip(&bottom)
-                .map(|(t, b)| (w0 * t + w1 * b) as u8),
-        );
+        have = Some(r);
+        let (upper, lower, w0, w1) = (&rows[top], &rows[top ^ 1], yw0[i], yw1[i]);
+        for ((d, t), b) in out.iter_mut().zip(upper).zip(lower) {
+            *d = to_u8(w0 * t + w1 * b);
+        }
     }
+}
+}
+
+/// Row `iy` of the box at column `x`, `len` wide, interpolated horizontally by `table`
+/// (first pixel and weights per output column) into `out`; zero where it is outside the image.
+#[inline(always)]
+fn resample_row(
+    image: &GrayRef,
+    (x, iy): (i64, i64),
+    len: usize,
+    (first, w0, w1): (&[usize], &[f64], &[f64]),
+    out: &mut [f64],
+    pad: &mut Vec<u8>,
+) {
+    match box_row(image, x, iy, len, pad) {
+        Some(src) => interpolate(src, first, w0, w1, out),
+        None => out.fill(0.0),
+    }
+}
+
+/// `out[i] = w0[i] * line[first[i]] + w1[i] * line[first[i] + 1]`: rustface's horizontal
+/// interpolation. The pixels are gathered first, a block at a time, so that the arithmetic
+/// runs on vectors.
+#[inline(always)]
+fn interpolate(line: &[u8], first: &[usize], w0: &[f64], w1: &[f64], out: &mut [f64]) {
+    const BLOCK: usize = 64;
+    let blocks = out
+        .chunks_mut(BLOCK)
+        .zip(first.chunks(BLOCK))
+        .zip(w0.chunks(BLOCK).zip(w1.chunks(BLOCK)));
+    for ((out, first), (w0, w1)) in blocks {
+        let (mut left, mut right) = ([0u8; BLOCK], [0u8; BLOCK]);
+        for ((l, r), &f) in left.iter_mut().zip(&mut right).zip(first) {
+            (*l, *r) = (line[f], line[f + 1]);
+        }
+        let pixels = left.iter().zip(&right);
+        for ((o, (l, r)), (a, b)) in out.iter_mut().zip(pixels).zip(w0.iter().zip(w1)) {
+            *o = a * f64::from(*l) + b * f64::from(*r);
+        }
+    }
+}
+
+/// `v as u8` (rounded towards zero, saturating), in operations the compiler vectorises: the
+/// value clamped to 0..=255 is rounded to the nearest integer by adding 2^52 (where the spacing
+/// of `f64` is 1) and corrected down when that went up; the integer is then the low bits.
+#[inline(always)]
+fn to_u8(v: f64) -> u8 {
+    const SHIFT: f64 = (1u64 << 52) as f64;
+    let v = v.clamp(0.0, 255.0);
+    let nearest = (v + SHIFT) - SHIFT;
+    let down = if nearest > v { nearest - 1.0 } else { nearest };
+    (down + SHIFT).to_bits() as u8
 }
 
 /// Stage 2 on one pyramid level: every window of the grid through the LAB classifiers; the
@@ -435,10 +538,18 @@ fn scan_level(
 ) {
     let (wu, hu) = (w as usize, h as usize);
     lab_codes(level, wu, hu, scratch);
-    let codes = &scratch.codes;
+    let Scratch {
+        codes,
+        scores,
+        alive,
+        varied,
+        ..
+    } = scratch;
     let size = (WINDOW as f32 / scale + 0.5) as u32;
     let step = step.max(1) as usize;
     let last = WINDOW as usize;
+    // Windows in a row of the grid.
+    let count = (wu - last) / step + 1;
     let mut offsets: Vec<Vec<usize>> = Vec::with_capacity(model.lab.len());
     for lab in &model.lab {
         offsets.push(
@@ -449,20 +560,22 @@ fn scan_level(
         );
     }
     for y in (0..=hu - last).step_by(step) {
-        for x in (0..=wu - last).step_by(step) {
-            let base = y * wu + x;
-            let mut varied: Option<bool> = None;
-            for ((view, lab), offsets) in views.iter_mut().zip(&model.lab).zip(&offsets) {
-                let Some(score) = lab_score(lab, offsets, &codes[base..]) else {
-                    continue;
-                };
-                let varied = *varied.get_or_insert_with(|| std_dev(level, wu, x, y) > MIN_STD_DEV);
+        let row = &codes[y * wu..];
+        // Whether the grey levels of each window vary enough, once known.
+        varied.clear();
+        varied.resize(count, None);
+        for ((view, lab), offsets) in views.iter_mut().zip(&model.lab).zip(&offsets) {
+            lab_row(lab, offsets, row, step, count, scores, alive);
+            for &k in alive.iter() {
+                let x = k as usize * step;
+                let varied = *varied[k as usize]
+                    .get_or_insert_with(|| std_dev(level, wu, x, y) > MIN_STD_DEV);
                 if varied {
                     view.push(Candidate {
                         x: (x as f32 / scale + 0.5) as i32,
                         y: (y as f32 / scale + 0.5) as i32,
                         size,
-                        score: f64::from(score),
+                        score: f64::from(scores[k as usize]),
                     });
                 }
             }
@@ -470,37 +583,74 @@ fn scan_level(
     }
 }
 
-/// The running score of a boosted LAB classifier on the window whose codes start at `codes`,
-/// or `None` if it falls under a group threshold.
-#[inline]
-fn lab_score(lab: &LabClassifier, offsets: &[usize], codes: &[u8]) -> Option<f32> {
-    let mut score = 0.0f32;
-    for (g, &threshold) in lab.group_thresholds.iter().enumerate() {
-        let range = g * LAB_GROUP..(g + 1) * LAB_GROUP;
-        for (i, &offset) in offsets[range.clone()].iter().enumerate() {
-            score += lab.weights[range.start + i][usize::from(codes[offset])];
+with_avx2! {
+/// A boosted LAB classifier on the `count` windows of a row of the grid, `step` apart, whose
+/// codes start at `codes`: the windows that pass end in `alive` (in order), with their scores
+/// in `scores`.
+///
+/// The row's windows go through a group of features one after the other, then those whose
+/// running score fell under the group's threshold are dropped without a branch: the processor
+/// overlaps the additions of successive windows instead of guessing where each one stops.
+/// Each score sums the same terms in the same order as window by window.
+fn lab_row(
+    lab: &LabClassifier,
+    offsets: &[usize],
+    codes: &[u8],
+    step: usize,
+    count: usize,
+    scores: &mut Vec<f32>,
+    alive: &mut Vec<u32>,
+) {
+    scores.clear();
+    scores.resize(count, 0.0);
+    alive.clear();
+    alive.extend(0..count as u32);
+    let groups = offsets
+        .chunks_exact(LAB_GROUP)
+        .zip(lab.weights.chunks_exact(LAB_GROUP))
+        .zip(&lab.group_thresholds);
+    for ((offsets, tables), &threshold) in groups {
+        let mut kept = 0;
+        for i in 0..alive.len() {
+            let k = alive[i] as usize;
+            let window = &codes[k * step..];
+            let mut score = scores[k];
+            for (&offset, table) in offsets.iter().zip(tables) {
+                score += table[usize::from(window[offset])];
+            }
+            scores[k] = score;
+            alive[kept] = k as u32;
+            kept += usize::from(score >= threshold);
         }
-        if score < threshold {
-            return None;
+        alive.truncate(kept);
+        if kept == 0 {
+            return;
         }
     }
-    Some(score)
+}
 }
 
+with_avx2! {
 /// Standard deviation of the grey levels of the window at (`x`, `y`).
 fn std_dev(level: &[u8], w: usize, x: usize, y: usize) -> f64 {
-    let (mut sum, mut squares) = (0u64, 0u64);
-    for row in level[y * w + x..].chunks(w).take(WINDOW as usize) {
-        for &p in &row[..WINDOW as usize] {
-            sum += u64::from(p);
-            squares += u64::from(p) * u64::from(p);
-        }
+    let n = WINDOW as usize;
+    let (mut sum, mut squares) = (0u32, 0u32);
+    for r in y..y + n {
+        let row = &level[r * w + x..][..n];
+        // Squares of bytes fit 16 bits; the compiler vectorises these sums.
+        sum += row.iter().map(|&p| u32::from(p)).sum::<u32>();
+        squares += row
+            .iter()
+            .map(|&p| u32::from(u16::from(p) * u16::from(p)))
+            .sum::<u32>();
     }
     let area = f64::from(WINDOW * WINDOW);
-    let mean = sum as f64 / area;
-    (squares as f64 / area - mean * mean).sqrt()
+    let mean = f64::from(sum) / area;
+    (f64::from(squares) / area - mean * mean).sqrt()
+}
 }
 
+with_avx2! {
 /// The LAB code of every position whose 9x9 neighbourhood fits the level: bit set where the
 /// centre 3x3 block sums at least as much as the neighbouring block (0x80 top-left, 0x40 top,
 /// 0x20 top-right, 0x08 right, 0x01 bottom-right, 0x02 bottom, 0x04 bottom-left, 0x10 left).
@@ -557,13 +707,16 @@ fn lab_codes(level: &[u8], w: usize, h: usize, scratch: &mut Scratch) {
         }
     }
 }
+}
 
 /// Non-maximum suppression as SeetaFace does it: best score first (ties in their order),
 /// dropping each box that overlaps a kept one by more than `iou` and adding its score to it.
 ///
-/// Two squares overlap that much only if the larger is under `1 / sqrt(iou)` times the smaller
-/// and their corners are closer than that: each box is compared with the boxes whose top-left
-/// corner lies in the cells of a 32-px grid that are that close, not with all of them.
+/// Two squares overlap that much only if their corners are closer than `(1 - iou) / sqrt(iou)`
+/// times either side, along each axis: the intersection is narrower than the larger side
+/// `m` by at least that distance, and more than `iou * m` wide for the ratio to pass, while
+/// `m` is under `1 / sqrt(iou)` times the smaller side. Each box is compared with the boxes
+/// whose top-left corner lies in the cells of a 32-px grid that are that close, not with all.
 fn merge(boxes: &mut [Candidate], iou: f32) -> Vec<Candidate> {
     const CELL: i64 = 32;
     boxes.sort_by(|a, b| b.score.partial_cmp(&a.score).unwrap_or(Ordering::Equal));
@@ -597,7 +750,7 @@ fn merge(boxes: &mut [Candidate], iou: f32) -> Vec<Candidate> {
         members[fill[cy * cols + cx]] = i;
         fill[cy * cols + cx] += 1;
     }
-    let reach = 1.0 / iou.max(0.01).sqrt();
+    let reach = (1.0 - iou).max(0.0) / iou.max(0.01).sqrt();
     let mut merged = vec![false; boxes.len()];
     let mut kept = Vec::new();
     for i in 0..boxes.len() {
@@ -637,13 +790,21 @@ fn merge(boxes: &mut [Candidate], iou: f32) -> Vec<Candidate> {
 }
 
 /// One SURF-MLP stage on a candidate: `false` if it rejects it, else the box is moved and
-/// resized as the network says and takes its score.
+/// resized as the network says and takes its score. Kept out of line: `detect` stays small.
+#[inline(never)]
 fn verify(mlp: &Mlp, image: &GrayRef, c: &mut Candidate, scratch: &mut Scratch) -> bool {
     let size = c.size as i32;
     if c.x + size <= 0 || c.y + size <= 0 || size < 2 {
         return false;
     }
-    window40(image, c.x, c.y, c.size, &mut scratch.window40);
+    window40(
+        image,
+        c.x,
+        c.y,
+        c.size,
+        &mut scratch.window40,
+        &mut scratch.padded,
+    );
     // rustface then moves a box that starts above or left of the image to its edge.
     c.x = c.x.max(0);
     c.y = c.y.max(0);
@@ -661,171 +822,171 @@ fn verify(mlp: &Mlp, image: &GrayRef, c: &mut Candidate, scratch: &mut Scratch) 
     true
 }
 
-/// The square at (`x`, `y`) of side `size`, zero outside the image, brought to 40x40 by
-/// rustface's bilinear resampling.
-fn window40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut Vec<u8>) {
-    let n = WINDOW as usize;
-    out.clear();
+/// Side of the SURF window, as a count.
+const N: usize = WINDOW as usize;
+/// Pixels of the SURF window.
+const AREA: usize = N * N;
+
+/// Row `iy` of the image from column `x` on, `len` pixels, zero outside the image (copied to
+/// `pad` when it is partly outside); `None` when the row is outside.
+fn box_row<'a>(
+    image: &GrayRef<'a>,
+    x: i64,
+    iy: i64,
+    len: usize,
+    pad: &'a mut Vec<u8>,
+) -> Option<&'a [u8]> {
     let (iw, ih) = (i64::from(image.width), i64::from(image.height));
-    let (x, y) = (i64::from(x), i64::from(y));
-    let s = i64::from(size);
-    // The box's rows, zero outside the image.
-    let mut padded = Vec::new();
-    let line = |r: usize, buf: &mut Vec<u8>| -> bool {
-        let iy = y + r as i64;
-        if iy < 0 || iy >= ih {
-            return false;
-        }
-        if x >= 0 && x + s <= iw {
-            return true;
-        }
-        buf.clear();
-        buf.resize(size as usize, 0);
-        let (x0, x1) = (x.max(0), (x + s).min(iw));
-        if x1 > x0 {
-            let at = (x0 - x) as usize;
-            buf[at..at + (x1 - x0) as usize]
-                .copy_from_slice(&image.pixels[(iy * iw + x0) as usize..(iy * iw + x1) as usize]);
-        }
-        true
-    };
-    if size == WINDOW {
-        for r in 0..n {
-            let iy = y + r as i64;
-            if !line(r, &mut padded) {
-                out.extend([0u8; WINDOW as usize]);
-            } else if x >= 0 && x + s <= iw {
-                out.extend_from_slice(&image.pixels[(iy * iw + x) as usize..][..n]);
-            } else {
-                out.extend_from_slice(&padded);
+    if iy < 0 || iy >= ih {
+        return None;
+    }
+    let line = &image.pixels[(iy * iw) as usize..][..iw as usize];
+    if x >= 0 && x + len as i64 <= iw {
+        return Some(&line[x as usize..][..len]);
+    }
+    pad.clear();
+    pad.resize(len, 0);
+    let (x0, x1) = (x.max(0), (x + len as i64).min(iw));
+    if x1 > x0 {
+        pad[(x0 - x) as usize..(x1 - x) as usize].copy_from_slice(&line[x0 as usize..x1 as usize]);
+    }
+    Some(pad)
+}
+
+with_avx2! {
+/// The square at (`x`, `y`) of side `size`, zero outside the image, brought to 40x40 by
+/// rustface's bilinear resampling (`pad` is scratch for rows partly outside the image).
+fn window40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut [u8; AREA], pad: &mut Vec<u8>) {
+    let (x, y, len) = (i64::from(x), i64::from(y), size as usize);
+    if len == N {
+        for (r, dst) in out.chunks_exact_mut(N).enumerate() {
+            match box_row(image, x, y + r as i64, N, pad) {
+                Some(src) => dst.copy_from_slice(src),
+                None => dst.fill(0),
             }
         }
         return;
     }
-    let ratio = f64::from(size) / f64::from(WINDOW);
     // Per output column (and row): first source pixel, and the weights of it and the next.
-    let mut table = [(0usize, 0.0f64, 0.0f64); WINDOW as usize];
-    for (i, t) in table.iter_mut().enumerate() {
+    let ratio = f64::from(size) / f64::from(WINDOW);
+    let (mut first, mut w0, mut w1) = ([0usize; N], [0.0f64; N], [0.0f64; N]);
+    for i in 0..N {
         let s = ratio * i as f64;
         let i0 = (s as u32).min(size - 2);
         let w = s - f64::from(i0);
-        *t = (i0 as usize, 1.0 - w, w);
+        (first[i], w0[i], w1[i]) = (i0 as usize, 1.0 - w, w);
     }
-    let values = u8_as_f64();
     // Horizontal interpolation of a source row, as rustface computes it.
-    let horizontal = |r: usize, buf: &mut Vec<u8>| -> [f64; WINDOW as usize] {
-        let iy = y + r as i64;
-        let src: &[u8] = if iy < 0 || iy >= ih {
-            return [0.0; WINDOW as usize];
-        } else if x >= 0 && x + s <= iw {
-            &image.pixels[(iy * iw + x) as usize..][..size as usize]
-        } else {
-            line(r, buf);
-            buf
-        };
-        let mut out = [0.0; WINDOW as usize];
-        for (o, &(x0, w0, w1)) in out.iter_mut().zip(&table) {
-            let pair = &src[x0..x0 + 2];
-            *o = w0 * values[pair[0] as usize] + w1 * values[pair[1] as usize];
+    let table = (&first[..], &w0[..], &w1[..]);
+    // The two source rows in use, interpolated; `top` says which is the upper one.
+    let mut rows = [[0.0f64; N]; 2];
+    let mut top = 0;
+    let mut have: Option<usize> = None;
+    for (i, dst) in out.chunks_exact_mut(N).enumerate() {
+        let r = first[i];
+        match have {
+            Some(h) if h == r => {}
+            Some(h) if h + 1 == r => {
+                top ^= 1;
+                resample_row(image, (x, y + r as i64 + 1), len, table, &mut rows[top ^ 1], pad);
+            }
+            _ => {
+                resample_row(image, (x, y + r as i64), len, table, &mut rows[top], pad);
+                resample_row(image, (x, y + r as i64 + 1), len, table, &mut rows[top ^ 1], pad);
+            }
         }
-        out
-    };
-    let mut cached: Option<(usize, [f64; WINDOW as usize], [f64; WINDOW as usize])> = None;
-    for &(y0, w0, w1) in &table {
-        let (top, bottom) = match cached {
-            Some((r, t, b)) if r == y0 => (t, b),
-            Some((r, _, b)) if r + 1 == y0 => (b, horizontal(y0 + 1, &mut padded)),
-            _ => (horizontal(y0, &mut padded), horizontal(y0 + 1, &mut padded)),
-        };
-        cached = Some((y0, top, bottom));
-        out.extend(
-            top.iter()
-                .zip(&bottom)
-                .map(|(t, b)| (w0 * t + w1 * b) as u8),
-        );
+        have = Some(r);
+        let (upper, lower) = (&rows[top], &rows[top ^ 1]);
+        let (a, b) = (w0[i], w1[i]);
+        for ((d, t), u) in dst.iter_mut().zip(upper).zip(lower) {
+            *d = to_u8(a * t + b * u);
+        }
     }
 }
-
-/// Every byte value as an `f64`, for resampling without conversions.
-fn u8_as_f64() -> &'static [f64; 256] {
-    static VALUES: std::sync::OnceLock<[f64; 256]> = std::sync::OnceLock::new();
-    VALUES.get_or_init(|| std::array::from_fn(|i| i as f64))
 }
 
-/// Side of the SURF window, as a count.
-const N: usize = WINDOW as usize;
 /// Values in one channel plane of [`surf_columns`]: 41 rows of 40.
 const PLANE: usize = (N + 1) * N;
 
+with_avx2! {
 /// The gradient channels of a 40x40 window, summed down the columns: plane `c`, row `r`,
 /// column `x` holds the sum of channel `c` over rows `0..r` of column `x`, so the sum of a cell
 /// is the sum along the cell's columns of two rows' difference. Channels: dx where dy >= 0,
 /// |dx| there, dx where dy < 0, |dx| there, then the same for dy split by the sign of dx.
 /// Gradients are central differences, doubled one-sided ones at the borders.
-fn surf_columns(window: &[u8], planes: &mut Vec<i32>) {
-    // Every value but the first row of each plane (zero) is written below.
-    planes.resize(CHANNELS * PLANE, 0);
+///
+/// A gradient is at most 510 in size, a column of 40 at most 20400: 16-bit lanes hold them.
+fn surf_columns(window: &[u8; AREA], planes: &mut [i16; CHANNELS * PLANE]) {
     for plane in planes.chunks_exact_mut(PLANE) {
         plane[..N].fill(0);
     }
-    let p = |y: usize| -> [i32; N] { std::array::from_fn(|x| i32::from(window[y * N + x])) };
-    let (mut up, mut row) = (p(0), p(0));
-    let mut down = p(1);
+    #[inline(always)]
+    fn pixel_row(window: &[u8; AREA], y: usize) -> [i16; N] {
+        let mut p = [0i16; N];
+        for (p, &v) in p.iter_mut().zip(&window[y * N..][..N]) {
+            *p = i16::from(v);
+        }
+        p
+    }
     for y in 0..N {
+        let (up, row, down) = (
+            pixel_row(window, y.saturating_sub(1)),
+            pixel_row(window, y),
+            pixel_row(window, (y + 1).min(N - 1)),
+        );
         let k = if y == 0 || y == N - 1 { 2 } else { 1 };
-        let mut dx = [0i32; N];
+        let mut dx = [0i16; N];
         dx[0] = (row[1] - row[0]) * 2;
         dx[N - 1] = (row[N - 1] - row[N - 2]) * 2;
         for x in 1..N - 1 {
             dx[x] = row[x + 1] - row[x - 1];
         }
-        let dy: [i32; N] = std::array::from_fn(|x| (down[x] - up[x]) * k);
-        // All ones where the other gradient is negative, and where it is not.
-        let dy_neg: [i32; N] = std::array::from_fn(|x| dy[x] >> 31);
-        let dx_neg: [i32; N] = std::array::from_fn(|x| dx[x] >> 31);
-        let dx_abs: [i32; N] = std::array::from_fn(|x| dx[x].abs());
-        let dy_abs: [i32; N] = std::array::from_fn(|x| dy[x].abs());
-        let sources: [(&[i32; N], &[i32; N], bool); CHANNELS] = [
-            (&dx, &dy_neg, false),
-            (&dx_abs, &dy_neg, false),
-            (&dx, &dy_neg, true),
-            (&dx_abs, &dy_neg, true),
-            (&dy, &dx_neg, false),
-            (&dy_abs, &dx_neg, false),
-            (&dy, &dx_neg, true),
-            (&dy_abs, &dx_neg, true),
-        ];
-        for (plane, (values, negative, keep_negative)) in
-            planes.chunks_exact_mut(PLANE).zip(sources)
-        {
-            let (above, below) = plane.split_at_mut((y + 1) * N);
-            let above = &above[y * N..];
-            let flip = if keep_negative { 0 } else { -1 };
-            for (((out, prev), v), m) in below[..N].iter_mut().zip(above).zip(values).zip(negative)
-            {
-                *out = prev + (v & (m ^ flip));
-            }
+        let mut dy = [0i16; N];
+        for ((d, u), w) in dy.iter_mut().zip(&up).zip(&down) {
+            *d = (w - u) * k;
         }
-        if y + 1 < N {
-            up = row;
-            row = down;
-            down = if y + 2 < N { p(y + 2) } else { row };
+        // The channels of this row: where the other gradient is not negative, then where it is.
+        let mut values = [[0i16; N]; CHANNELS];
+        for x in 0..N {
+            let (gx, gy) = (dx[x], dy[x]);
+            // All ones where the other gradient is negative.
+            let (ny, nx) = (gy >> 15, gx >> 15);
+            let (ax, ay) = (gx.abs(), gy.abs());
+            values[0][x] = gx & !ny;
+            values[1][x] = ax & !ny;
+            values[2][x] = gx & ny;
+            values[3][x] = ax & ny;
+            values[4][x] = gy & !nx;
+            values[5][x] = ay & !nx;
+            values[6][x] = gy & nx;
+            values[7][x] = ay & nx;
+        }
+        for (plane, values) in planes.chunks_exact_mut(PLANE).zip(&values) {
+            let (above, below) = plane.split_at_mut((y + 1) * N);
+            for ((out, prev), v) in below[..N].iter_mut().zip(&above[y * N..]).zip(values) {
+                *out = prev + v;
+            }
         }
     }
 }
+}
 
+with_avx2! {
 /// Runs the network on the window whose column sums are in `scratch`; returns its four outputs.
 fn run_mlp(mlp: &Mlp, scratch: &mut Scratch) -> [f32; 4] {
     let planes = &scratch.planes;
-    // Sums of the channels over the cell of `w` x `h` at (`x0`, `y0`).
-    let sum = |x0: usize, y0: usize, w: usize, h: usize| -> [i32; CHANNELS] {
-        std::array::from_fn(|c| {
-            let plane = &planes[c * PLANE..];
-            let top = &plane[y0 * N + x0..][..w];
-            let bottom = &plane[(y0 + h) * N + x0..][..w];
-            bottom.iter().zip(top).map(|(b, t)| b - t).sum()
-        })
-    };
+    // Sum of channel `c` over the cell of `w` x `h` at (`x0`, `y0`).
+    #[inline(always)]
+    fn sum(planes: &[i16], c: usize, (x0, y0): (usize, usize), (w, h): (usize, usize)) -> i32 {
+        let plane = &planes[c * PLANE..];
+        let top = &plane[y0 * N + x0..][..w];
+        let bottom = &plane[(y0 + h) * N + x0..][..w];
+        bottom
+            .iter()
+            .zip(top)
+            .map(|(&b, &t)| i32::from(b) - i32::from(t))
+            .sum()
+    }
     let input = &mut scratch.input;
     input.clear();
     for &(px, py, pw, ph) in &mlp.patches {
@@ -833,7 +994,9 @@ fn run_mlp(mlp: &Mlp, scratch: &mut Scratch) -> [f32; 4] {
         let mut values = [0i32; FEATURE_DIM];
         for (cell, (cx, cy)) in [(0, 0), (1, 0), (0, 1), (1, 1)].into_iter().enumerate() {
             let (x0, y0) = (px + cx * cw, py + cy * chh);
-            values[cell * CHANNELS..][..CHANNELS].copy_from_slice(&sum(x0, y0, cw, chh));
+            for (c, v) in values[cell * CHANNELS..][..CHANNELS].iter_mut().enumerate() {
+                *v = sum(&planes[..], c, (x0, y0), (cw, chh));
+            }
         }
         // As SeetaFace: squares in 32-bit (wrapping, as rustface's release build), summed in f64.
         let norm2: f64 = values.iter().map(|&v| f64::from(v.wrapping_mul(v))).sum();
@@ -854,38 +1017,63 @@ fn run_mlp(mlp: &Mlp, scratch: &mut Scratch) -> [f32; 4] {
             _ => (b, a),
         };
         dst.clear();
-        dst.extend(
-            layer
-                .weights
-                .chunks_exact(layer.inputs)
-                .zip(&layer.biases)
-                .map(|(w, bias)| {
-                    let x = dot(src, w) + bias;
-                    if i == last {
-                        1.0 / (1.0 + (-x).exp())
-                    } else {
-                        x.max(0.0)
-                    }
-                }),
-        );
+        dst.resize(layer.biases.len(), 0.0);
+        dots(&layer.weights, src, dst);
+        for (x, bias) in dst.iter_mut().zip(&layer.biases) {
+            let v = *x + bias;
+            *x = if i == last {
+                1.0 / (1.0 + (-v).exp())
+            } else {
+                v.max(0.0)
+            };
+        }
         if i == last {
             out.copy_from_slice(&dst[..4]);
         }
     }
     out
 }
+}
 
-/// Dot product on eight lanes (the compiler vectorises it).
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ar, br) = (ac.remainder(), bc.remainder());
-    for (x, y) in ac.zip(bc) {
-        for i in 0..8 {
-            lanes[i] += x[i] * y[i];
+/// Lanes of a dot product.
+const LANES: usize = 8;
+
+with_avx2! {
+/// The dot product of `input` with each row of `weights` (`out.len()` rows of `input.len()`),
+/// into `out`. Each is summed on eight lanes (the compiler vectorises them), four rows at a
+/// time so that they share the loads of `input` and do not wait on one another's additions.
+fn dots(weights: &[f32], input: &[f32], out: &mut [f32]) {
+    let n = input.len();
+    let full = n / LANES * LANES;
+    let finish = |lanes: &[f32; LANES], row: &[f32]| -> f32 {
+        let tail: f32 = input[full..].iter().zip(&row[full..]).map(|(x, w)| x * w).sum();
+        lanes.iter().sum::<f32>() + tail
+    };
+    let mut rows = weights.chunks_exact(n);
+    let mut outs = out.chunks_exact_mut(4);
+    for out in outs.by_ref() {
+        let r: [&[f32]; 4] = std::array::from_fn(|_| rows.next().unwrap_or_default());
+        let mut lanes = [[0.0f32; LANES]; 4];
+        for (i, x) in input[..full].chunks_exact(LANES).enumerate() {
+            for (lanes, row) in lanes.iter_mut().zip(&r) {
+                let w = &row[i * LANES..][..LANES];
+                for l in 0..LANES {
+                    lanes[l] += x[l] * w[l];
+                }
+            }
+        }
+        for ((o, lanes), row) in out.iter_mut().zip(&lanes).zip(&r) {
+            *o = finish(lanes, row);
         }
     }
-    let tail: f32 = ar.iter().zip(br).map(|(x, y)| x * y).sum();
-    lanes.iter().sum::<f32>() + tail
+    for (o, row) in outs.into_remainder().iter_mut().zip(rows) {
+        let mut lanes = [0.0f32; LANES];
+        for (x, w) in input[..full].chunks_exact(LANES).zip(row.chunks_exact(LANES)) {
+            for l in 0..LANES {
+                lanes[l] += x[l] * w[l];
+            }
+        }
+        *o = finish(&lanes, row);
+    }
+}
 }
