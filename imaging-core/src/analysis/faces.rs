@@ -457,14 +457,23 @@ mod tests {
                 step: 4,
                 factor: 0.8,
             };
-            let ours = cascade::detect(
-                model,
-                &gray.pixels,
-                gray.width,
-                gray.height,
-                search,
-                CANDIDATE_SCORE,
-                &mut scratch,
+            let mut detect = || {
+                cascade::detect(
+                    model,
+                    &gray.pixels,
+                    gray.width,
+                    gray.height,
+                    search,
+                    CANDIDATE_SCORE,
+                    &mut scratch,
+                )
+            };
+            let ours = detect();
+            // The copies of the hot loops that processors without AVX2 run give the same.
+            assert_eq!(
+                cascade::baseline_only(detect),
+                ours,
+                "{name}: baseline copies"
             );
             let theirs = detector.detect(&rustface::ImageData::new(
                 &gray.pixels,

@@ -59,13 +59,39 @@ macro_rules! with_avx2 {
                 portable($($arg),*)
             }
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if avx2_available() {
                 // SAFETY: the processor has AVX2, as just checked.
                 return unsafe { avx2($($arg),*) };
             }
             portable($($arg),*)
         }
     };
+}
+
+/// Whether the AVX2 copies may run: the processor has AVX2 (and, in tests, the baseline
+/// copies are not being checked: see [`baseline_only`]).
+#[cfg(target_arch = "x86_64")]
+fn avx2_available() -> bool {
+    #[cfg(test)]
+    if BASELINE_ONLY.with(std::cell::Cell::get) {
+        return false;
+    }
+    std::arch::is_x86_feature_detected!("avx2")
+}
+
+#[cfg(test)]
+thread_local! {
+    static BASELINE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` on this thread with the baseline copies of the hot loops even where the processor
+/// has AVX2, so that a test checks the copies the other processors (and aarch64's source) run.
+#[cfg(test)]
+pub(super) fn baseline_only<T>(f: impl FnOnce() -> T) -> T {
+    BASELINE_ONLY.with(|b| b.set(true));
+    let result = f();
+    BASELINE_ONLY.with(|b| b.set(false));
+    result
 }
 
 /// The cascade's window side, in pixels.
