@@ -25,14 +25,15 @@
 //! rounding):
 //! - The LAB codes come from 3x3 block sums computed row by row in 16-bit integers instead of
 //!   32-bit integral images. A classifier runs on a whole row of the grid's windows a group of
-//!   10 features at a time (flat tables), then drops without a branch the windows whose score
-//!   fell under the group's threshold: the processor overlaps the additions of successive
-//!   windows instead of mispredicting where each one stops (two thirds of the windows pass the
-//!   first group). The grey variance is computed only for the rare window that passes.
+//!   10 features at a time (flat tables), four windows in step, then drops without a branch the
+//!   windows whose score fell under the group's threshold: the processor overlaps the additions
+//!   of successive windows instead of mispredicting where each one stops (two thirds of the
+//!   windows pass the first group). The grey variance is computed only for the rare window
+//!   that passes.
 //! - Bilinear resampling (the pyramid and the SURF windows) uses per-column and per-row tables,
-//!   interpolates each source row once, gathers the pixels before the arithmetic so that it
-//!   runs on vectors, and truncates to bytes by adding 2^52 instead of a saturating conversion
-//!   per value.
+//!   interpolates each source row once, gathers the pixels before the arithmetic (each pair of
+//!   neighbours in one load, checked against the row once) so that it runs on vectors, and
+//!   truncates to bytes by adding 2^52 instead of a saturating conversion per value.
 //! - The merging compares a box only with the boxes whose corners are close enough to overlap
 //!   it as much as asked (a grid), not with all of them.
 //! - The SURF-MLP stages take the cell sums from 8 gradient channels summed down the columns
@@ -516,23 +517,30 @@ fn resample_row(
 }
 
 /// `out[i] = w0[i] * line[first[i]] + w1[i] * line[first[i] + 1]`: rustface's horizontal
-/// interpolation. The pixels are gathered first, a block at a time, so that the arithmetic
-/// runs on vectors.
+/// interpolation. The pixel pairs are gathered first, a block at a time and each in one load,
+/// so that the arithmetic runs on vectors.
 #[inline(always)]
 fn interpolate(line: &[u8], first: &[usize], w0: &[f64], w1: &[f64], out: &mut [f64]) {
     const BLOCK: usize = 64;
+    let n = out.len().min(first.len());
+    let first = &first[..n];
+    // Every pair read below lies in `line`: checked once here rather than at each read.
+    let last = first.iter().copied().max().unwrap_or(0);
+    assert!(n == 0 || last < line.len().saturating_sub(1));
     let blocks = out
         .chunks_mut(BLOCK)
         .zip(first.chunks(BLOCK))
         .zip(w0.chunks(BLOCK).zip(w1.chunks(BLOCK)));
     for ((out, first), (w0, w1)) in blocks {
-        let (mut left, mut right) = ([0u8; BLOCK], [0u8; BLOCK]);
-        for ((l, r), &f) in left.iter_mut().zip(&mut right).zip(first) {
-            (*l, *r) = (line[f], line[f + 1]);
+        let mut pairs = [0u16; BLOCK];
+        for (p, &f) in pairs.iter_mut().zip(first) {
+            // SAFETY: `f <= last` and `last + 1 < line.len()` (checked above): both bytes
+            // are in `line`; `[u8; 2]` is aligned to 1.
+            let pair = unsafe { line.as_ptr().add(f).cast::<[u8; 2]>().read() };
+            *p = u16::from_le_bytes(pair);
         }
-        let pixels = left.iter().zip(&right);
-        for ((o, (l, r)), (a, b)) in out.iter_mut().zip(pixels).zip(w0.iter().zip(w1)) {
-            *o = a * f64::from(*l) + b * f64::from(*r);
+        for ((o, p), (a, b)) in out.iter_mut().zip(&pairs).zip(w0.iter().zip(w1)) {
+            *o = a * f64::from(*p as u8) + b * f64::from(*p >> 8);
         }
     }
 }
@@ -614,7 +622,7 @@ with_avx2! {
 /// codes start at `codes`: the windows that pass end in `alive` (in order), with their scores
 /// in `scores`.
 ///
-/// The row's windows go through a group of features one after the other, then those whose
+/// The row's windows go through a group of features four at a time, then those whose
 /// running score fell under the group's threshold are dropped without a branch: the processor
 /// overlaps the additions of successive windows instead of guessing where each one stops.
 /// Each score sums the same terms in the same order as window by window.
@@ -637,7 +645,25 @@ fn lab_row(
         .zip(&lab.group_thresholds);
     for ((offsets, tables), &threshold) in groups {
         let mut kept = 0;
-        for i in 0..alive.len() {
+        // Four windows at a time, their features in step: four independent chains of
+        // additions in the same stretch of code.
+        let quads = alive.len() / 4 * 4;
+        for i in (0..quads).step_by(4) {
+            let ks: [usize; 4] = std::array::from_fn(|j| alive[i + j] as usize);
+            let windows: [&[u8]; 4] = std::array::from_fn(|j| &codes[ks[j] * step..]);
+            let mut sums: [f32; 4] = std::array::from_fn(|j| scores[ks[j]]);
+            for (&offset, table) in offsets.iter().zip(tables) {
+                for (sum, window) in sums.iter_mut().zip(&windows) {
+                    *sum += table[usize::from(window[offset])];
+                }
+            }
+            for (&k, &score) in ks.iter().zip(&sums) {
+                scores[k] = score;
+                alive[kept] = k as u32;
+                kept += usize::from(score >= threshold);
+            }
+        }
+        for i in quads..alive.len() {
             let k = alive[i] as usize;
             let window = &codes[k * step..];
             let mut score = scores[k];
