@@ -39,9 +39,7 @@ impl ImageFormat {
             ImageFormat::Heic => "heic",
         }
     }
-}
 
-impl ImageFormat {
     /// The formats a file-name extension (without the dot, any case) names, or `None` when it
     /// names no format this crate reads. `heif` names both HEIF codecs.
     pub fn named_by_extension(extension: &str) -> Option<&'static [ImageFormat]> {

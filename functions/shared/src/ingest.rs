@@ -78,9 +78,10 @@ pub struct IngestSettings {
 }
 
 /// Processes one upload: reads it (after checking its size), checks its bytes against its
-/// key's extension (`format_mismatch`), makes the renditions on a blocking thread, writes them and then the analysis (the analysis last, so its presence
-/// means the set is complete), and publishes `photo.analyzed`. The same input always gives the
-/// same keys and bytes, so repeated events are harmless.
+/// key's extension (`format_mismatch`), makes the renditions on a blocking thread, writes them
+/// and then the analysis (the analysis last, so its presence means the set is complete), and
+/// publishes `photo.analyzed`. The same input always gives the same keys and bytes, so
+/// repeated events are harmless.
 pub async fn ingest_upload<I, O, P>(
     upload: &Upload,
     input: &I,
