@@ -351,13 +351,7 @@ mod tests {
         let image = RgbImage::from_raw(32, 24, pixels).expect("size");
         let jpeg = crate::encode::encode_jpeg(&image, 90).expect("encodes");
         assert!(decode(&jpeg, &Limits::default(), None).is_ok());
-        let dqt = jpeg
-            .windows(2)
-            .position(|w| w == [0xFF, 0xDB])
-            .expect("DQT");
-        let mut damaged = jpeg[..dqt].to_vec();
-        damaged.extend_from_slice(b"junk!");
-        damaged.extend_from_slice(&jpeg[dqt..]);
+        let (damaged, dqt) = jpeg_markers::with_junk_before(&jpeg, 0xDB, b"junk!");
         let e = decode(&damaged, &Limits::default(), None).expect_err("refused");
         assert_eq!(e.kind(), "decode");
         assert!(

@@ -356,13 +356,7 @@ mod tests {
     #[test]
     fn junk_between_segments_only_warns_the_decompressor() {
         let jpeg = gradient_jpeg(JpegColorspace::Color);
-        let dqt = jpeg
-            .windows(2)
-            .position(|w| w == [0xFF, 0xDB])
-            .expect("DQT");
-        let mut damaged = jpeg[..dqt].to_vec();
-        damaged.extend_from_slice(b"junk!");
-        damaged.extend_from_slice(&jpeg[dqt..]);
+        let (damaged, _) = crate::jpeg_markers::with_junk_before(&jpeg, 0xDB, b"junk!");
         let decoded = decode_all(&damaged).expect("kept");
         let warning = decoded.warning.expect("warned");
         assert!(warning.contains("extraneous bytes"), "{warning}");
@@ -399,13 +393,7 @@ mod tests {
     fn a_fatal_error_after_a_warning_still_fails() {
         // Junk before a Huffman table whose code counts overflow: a warning, then a fatal error.
         let jpeg = gradient_jpeg(JpegColorspace::Color);
-        let dht = jpeg
-            .windows(2)
-            .position(|w| w == [0xFF, 0xC4])
-            .expect("DHT");
-        let mut damaged = jpeg[..dht].to_vec();
-        damaged.push(0x00);
-        damaged.extend_from_slice(&jpeg[dht..]);
+        let (mut damaged, dht) = crate::jpeg_markers::with_junk_before(&jpeg, 0xC4, &[0x00]);
         // Counts of code lengths 1..16 follow the table class byte: make them all 255.
         for b in &mut damaged[dht + 1 + 5..dht + 1 + 5 + 16] {
             *b = 255;

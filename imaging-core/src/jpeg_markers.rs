@@ -109,6 +109,20 @@ pub(crate) fn read_segments(bytes: &[u8]) -> JpegSegments {
     found
 }
 
+/// `jpeg` with `junk` inserted just before the first `marker` segment, and where that segment
+/// began (where the junk now starts). For tests that damage a header.
+#[cfg(test)]
+pub(crate) fn with_junk_before(jpeg: &[u8], marker: u8, junk: &[u8]) -> (Vec<u8>, usize) {
+    let at = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, marker])
+        .unwrap_or_else(|| panic!("no FF {marker:02X} marker"));
+    let mut damaged = jpeg[..at].to_vec();
+    damaged.extend_from_slice(junk);
+    damaged.extend_from_slice(&jpeg[at..]);
+    (damaged, at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
