@@ -419,10 +419,7 @@ pub(super) fn detect(
             // but kept in their order: the merging keeps the first of boxes with equal scores.
             let mut order: Vec<usize> = (0..proposals.len()).collect();
             order.sort_by_key(|&i| (proposals[i].y, proposals[i].x));
-            let mut keep = vec![false; proposals.len()];
-            for i in order {
-                keep[i] = verify(mlp, &image, &mut proposals[i], scratch);
-            }
+            let keep = verify(mlp, &image, &mut proposals, &order, scratch);
             let mut kept = keep.into_iter();
             proposals.retain(|_| kept.next().unwrap_or(false));
             if k + 1 < stages.len() {
@@ -841,37 +838,64 @@ fn merge(boxes: &mut [Candidate], iou: f32) -> Vec<Candidate> {
     kept
 }
 
-/// One SURF-MLP stage on a candidate: `false` if it rejects it, else the box is moved and
-/// resized as the network says and takes its score. Kept out of line: `detect` stays small.
+/// Windows that go through a network together, so that they share the loads of its weights.
+const BATCH: usize = 8;
+
+/// One SURF-MLP stage on the candidates, taken in `order` a batch at a time: whether it
+/// keeps each. A kept box is moved and resized as the network says and takes its score.
+/// Kept out of line: `detect` stays small.
 #[inline(never)]
-fn verify(mlp: &Mlp, image: &GrayRef, c: &mut Candidate, scratch: &mut Scratch) -> bool {
-    let size = c.size as i32;
-    if c.x + size <= 0 || c.y + size <= 0 || size < 2 {
-        return false;
+fn verify(
+    mlp: &Mlp,
+    image: &GrayRef,
+    candidates: &mut [Candidate],
+    order: &[usize],
+    scratch: &mut Scratch,
+) -> Vec<bool> {
+    let mut keep = vec![false; candidates.len()];
+    for chunk in order.chunks(BATCH) {
+        // The candidates of the batch that reach the network, their features row by row.
+        let mut batch = [0usize; BATCH];
+        let mut count = 0;
+        scratch.input.clear();
+        for &i in chunk {
+            let c = &mut candidates[i];
+            let size = c.size as i32;
+            if c.x + size <= 0 || c.y + size <= 0 || size < 2 {
+                continue;
+            }
+            window40(
+                image,
+                c.x,
+                c.y,
+                c.size,
+                &mut scratch.window40,
+                &mut scratch.padded,
+            );
+            // rustface then moves a box that starts above or left of the image to its edge.
+            c.x = c.x.max(0);
+            c.y = c.y.max(0);
+            surf_columns(&scratch.window40, &mut scratch.planes);
+            features(mlp, &scratch.planes, &mut scratch.input);
+            batch[count] = i;
+            count += 1;
+        }
+        let outs = run_mlp(mlp, count, scratch);
+        for (&i, out) in batch[..count].iter().zip(&outs) {
+            let c = &mut candidates[i];
+            if out[0] <= mlp.threshold {
+                continue;
+            }
+            let (x, y, w) = (c.x as f32, c.y as f32, c.size as f32);
+            let side = ((out[3] * 2.0 - 1.0) * w + w + 0.5).floor();
+            c.size = side as u32;
+            c.x = ((out[1] * 2.0 - 1.0) * w + x + (w - side) * 0.5 + 0.5).floor() as i32;
+            c.y = ((out[2] * 2.0 - 1.0) * w + y + (w - side) * 0.5 + 0.5).floor() as i32;
+            c.score = f64::from(out[0]);
+            keep[i] = true;
+        }
     }
-    window40(
-        image,
-        c.x,
-        c.y,
-        c.size,
-        &mut scratch.window40,
-        &mut scratch.padded,
-    );
-    // rustface then moves a box that starts above or left of the image to its edge.
-    c.x = c.x.max(0);
-    c.y = c.y.max(0);
-    surf_columns(&scratch.window40, &mut scratch.planes);
-    let out = run_mlp(mlp, scratch);
-    if out[0] <= mlp.threshold {
-        return false;
-    }
-    let (x, y, w) = (c.x as f32, c.y as f32, c.size as f32);
-    let side = ((out[3] * 2.0 - 1.0) * w + w + 0.5).floor();
-    c.size = side as u32;
-    c.x = ((out[1] * 2.0 - 1.0) * w + x + (w - side) * 0.5 + 0.5).floor() as i32;
-    c.y = ((out[2] * 2.0 - 1.0) * w + y + (w - side) * 0.5 + 0.5).floor() as i32;
-    c.score = f64::from(out[0]);
-    true
+    keep
 }
 
 /// Side of the SURF window, as a count.
@@ -1024,9 +1048,9 @@ fn surf_columns(window: &[u8; AREA], planes: &mut [i16; CHANNELS * PLANE]) {
 }
 
 with_avx2! {
-/// Runs the network on the window whose column sums are in `scratch`; returns its four outputs.
-fn run_mlp(mlp: &Mlp, scratch: &mut Scratch) -> [f32; 4] {
-    let planes = &scratch.planes;
+/// The network's input for the window whose column sums are in `planes`, appended to `input`:
+/// for each patch, its four cells' channel sums, normalised.
+fn features(mlp: &Mlp, planes: &[i16; CHANNELS * PLANE], input: &mut Vec<f32>) {
     // Sum of channel `c` over the cell of `w` x `h` at (`x0`, `y0`).
     #[inline(always)]
     fn sum(planes: &[i16], c: usize, (x0, y0): (usize, usize), (w, h): (usize, usize)) -> i32 {
@@ -1039,8 +1063,6 @@ fn run_mlp(mlp: &Mlp, scratch: &mut Scratch) -> [f32; 4] {
             .map(|(&b, &t)| i32::from(b) - i32::from(t))
             .sum()
     }
-    let input = &mut scratch.input;
-    input.clear();
     for &(px, py, pw, ph) in &mlp.patches {
         let (px, py, cw, chh) = (px as usize, py as usize, pw as usize / 2, ph as usize / 2);
         let mut values = [0i32; FEATURE_DIM];
@@ -1059,73 +1081,107 @@ fn run_mlp(mlp: &Mlp, scratch: &mut Scratch) -> [f32; 4] {
             input.extend([0.0; FEATURE_DIM]);
         }
     }
-    let [a, b] = &mut scratch.hidden;
+}
+}
+
+/// Runs the network on the `windows` inputs in `scratch.input` (one after the other); returns
+/// the four outputs of each.
+fn run_mlp(mlp: &Mlp, windows: usize, scratch: &mut Scratch) -> [[f32; 4]; BATCH] {
+    let Scratch { input, hidden, .. } = scratch;
+    let [a, b] = hidden;
     let last = mlp.layers.len() - 1;
-    let mut out = [0.0f32; 4];
+    let mut outs = [[0.0f32; 4]; BATCH];
+    if windows == 0 {
+        return outs;
+    }
     for (i, layer) in mlp.layers.iter().enumerate() {
         let (src, dst): (&[f32], &mut Vec<f32>) = match i {
             0 => (input, a),
             _ if i % 2 == 1 => (a, b),
             _ => (b, a),
         };
+        let m = layer.biases.len();
         dst.clear();
-        dst.resize(layer.biases.len(), 0.0);
-        dots(&layer.weights, src, dst);
-        for (x, bias) in dst.iter_mut().zip(&layer.biases) {
-            let v = *x + bias;
-            *x = if i == last {
-                1.0 / (1.0 + (-v).exp())
-            } else {
-                v.max(0.0)
-            };
+        dst.resize(windows * m, 0.0);
+        dots(&layer.weights, src, windows, dst);
+        for row in dst.chunks_exact_mut(m) {
+            for (x, bias) in row.iter_mut().zip(&layer.biases) {
+                let v = *x + bias;
+                *x = if i == last {
+                    1.0 / (1.0 + (-v).exp())
+                } else {
+                    v.max(0.0)
+                };
+            }
         }
         if i == last {
-            out.copy_from_slice(&dst[..4]);
+            for (out, row) in outs.iter_mut().zip(dst.chunks_exact(m)) {
+                out.copy_from_slice(&row[..4]);
+            }
         }
     }
-    out
-}
+    outs
 }
 
 /// Lanes of a dot product.
 const LANES: usize = 8;
 
+/// `acc += x * w`, lane by lane.
+#[inline(always)]
+fn mac(acc: &mut [f32; LANES], x: &[f32; LANES], w: &[f32; LANES]) {
+    for l in 0..LANES {
+        acc[l] += x[l] * w[l];
+    }
+}
+
 with_avx2! {
-/// The dot product of `input` with each row of `weights` (`out.len()` rows of `input.len()`),
-/// into `out`. Each is summed on eight lanes (the compiler vectorises them), four rows at a
-/// time so that they share the loads of `input` and do not wait on one another's additions.
-fn dots(weights: &[f32], input: &[f32], out: &mut [f32]) {
-    let n = input.len();
+/// The dot products of each window's input with each row of `weights`: `input` holds the
+/// inputs of `windows` windows one after the other, `out` receives their outputs the same way
+/// (as many per window as `weights` has rows). Each is summed on eight lanes (the compiler vectorises them);
+/// two rows and four windows at a time share their loads (the weights come from memory once
+/// for four windows) and do not wait on one another's additions.
+fn dots(weights: &[f32], input: &[f32], windows: usize, out: &mut [f32]) {
+    if windows == 0 || weights.is_empty() {
+        return;
+    }
+    let (n, m) = (input.len() / windows, out.len() / windows);
     let full = n / LANES * LANES;
-    let finish = |lanes: &[f32; LANES], row: &[f32]| -> f32 {
-        let tail: f32 = input[full..].iter().zip(&row[full..]).map(|(x, w)| x * w).sum();
+    let finish = |lanes: &[f32; LANES], row: &[f32], x: &[f32]| -> f32 {
+        let tail: f32 = x[full..].iter().zip(&row[full..]).map(|(x, w)| x * w).sum();
         lanes.iter().sum::<f32>() + tail
     };
-    let mut rows = weights.chunks_exact(n);
-    let mut outs = out.chunks_exact_mut(4);
-    for out in outs.by_ref() {
-        let r: [&[f32]; 4] = std::array::from_fn(|_| rows.next().unwrap_or_default());
-        let mut lanes = [[0.0f32; LANES]; 4];
-        for (i, x) in input[..full].chunks_exact(LANES).enumerate() {
-            for (lanes, row) in lanes.iter_mut().zip(&r) {
-                let w = &row[i * LANES..][..LANES];
-                for l in 0..LANES {
-                    lanes[l] += x[l] * w[l];
+    for r in (0..m).step_by(2) {
+        // Two rows (the last one twice where the count is odd).
+        let rows: [&[f32]; 2] = std::array::from_fn(|j| &weights[(r + j).min(m - 1) * n..][..n]);
+        let mut first = 0;
+        while first < windows {
+            // Four windows, or the last one or few again.
+            let xs: [&[f32]; 4] =
+                std::array::from_fn(|j| &input[(first + j).min(windows - 1) * n..][..n]);
+            let [w0, w1] = rows.map(|row| row[..full].as_chunks::<LANES>().0);
+            let [x0, x1, x2, x3] = xs.map(|x| x[..full].as_chunks::<LANES>().0);
+            let mut a = [[0.0f32; LANES]; 4];
+            let mut b = [[0.0f32; LANES]; 4];
+            for (((w0, w1), (x0, x1)), (x2, x3)) in
+                w0.iter().zip(w1).zip(x0.iter().zip(x1)).zip(x2.iter().zip(x3))
+            {
+                mac(&mut a[0], x0, w0);
+                mac(&mut a[1], x1, w0);
+                mac(&mut a[2], x2, w0);
+                mac(&mut a[3], x3, w0);
+                mac(&mut b[0], x0, w1);
+                mac(&mut b[1], x1, w1);
+                mac(&mut b[2], x2, w1);
+                mac(&mut b[3], x3, w1);
+            }
+            let lanes = [a, b];
+            for (j, x) in xs.iter().enumerate().take(windows - first) {
+                for (k, (lanes, row)) in lanes.iter().zip(&rows).enumerate().take(m - r) {
+                    out[(first + j) * m + r + k] = finish(&lanes[j], row, x);
                 }
             }
+            first += 4;
         }
-        for ((o, lanes), row) in out.iter_mut().zip(&lanes).zip(&r) {
-            *o = finish(lanes, row);
-        }
-    }
-    for (o, row) in outs.into_remainder().iter_mut().zip(rows) {
-        let mut lanes = [0.0f32; LANES];
-        for (x, w) in input[..full].chunks_exact(LANES).zip(row.chunks_exact(LANES)) {
-            for l in 0..LANES {
-                lanes[l] += x[l] * w[l];
-            }
-        }
-        *o = finish(&lanes, row);
     }
 }
 }
