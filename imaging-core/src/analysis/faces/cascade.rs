@@ -45,6 +45,9 @@
 
 use std::cmp::Ordering;
 
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
 /// Defines a function whose body is compiled twice on x86-64, for the baseline and for AVX2
 /// (the same operations on wider vectors: the results are the same), and runs the AVX2 one
 /// where the processor has it. Elsewhere (aarch64: NEON is the baseline) it is the function.
@@ -507,7 +510,7 @@ fn resample_row(
     out: &mut [f64],
     pad: &mut Vec<u8>,
 ) {
-    match box_row(image, x, iy, len, pad) {
+    match box_row(image, x, iy, len, 0, pad) {
         Some(src) => interpolate(src, first, w0, w1, out),
         None => out.fill(0.0),
     }
@@ -903,25 +906,33 @@ const N: usize = WINDOW as usize;
 /// Pixels of the SURF window.
 const AREA: usize = N * N;
 
-/// Row `iy` of the image from column `x` on, `len` pixels, zero outside the image (copied to
-/// `pad` when it is partly outside); `None` when the row is outside.
+/// Row `iy` of the image from column `x` on, `len` pixels, zero outside the image, followed by
+/// `slack` more bytes (the image's next ones, or zeros): copied to `pad` when the row is partly
+/// outside the image or the slack would run past its end; `None` when the row is outside.
 fn box_row<'a>(
     image: &GrayRef<'a>,
     x: i64,
     iy: i64,
     len: usize,
+    slack: usize,
     pad: &'a mut Vec<u8>,
 ) -> Option<&'a [u8]> {
     let (iw, ih) = (i64::from(image.width), i64::from(image.height));
     if iy < 0 || iy >= ih {
         return None;
     }
-    let line = &image.pixels[(iy * iw) as usize..][..iw as usize];
+    let start = (iy * iw) as usize;
     if x >= 0 && x + len as i64 <= iw {
-        return Some(&line[x as usize..][..len]);
+        if let Some(row) = image
+            .pixels
+            .get(start + x as usize..start + x as usize + len + slack)
+        {
+            return Some(row);
+        }
     }
+    let line = &image.pixels[start..][..iw as usize];
     pad.clear();
-    pad.resize(len, 0);
+    pad.resize(len + slack, 0);
     let (x0, x1) = (x.max(0), (x + len as i64).min(iw));
     if x1 > x0 {
         pad[(x0 - x) as usize..(x1 - x) as usize].copy_from_slice(&line[x0 as usize..x1 as usize]);
@@ -929,20 +940,29 @@ fn box_row<'a>(
     Some(pad)
 }
 
-with_avx2! {
 /// The square at (`x`, `y`) of side `size`, zero outside the image, brought to 40x40 by
 /// rustface's bilinear resampling (`pad` is scratch for rows partly outside the image).
 fn window40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut [u8; AREA], pad: &mut Vec<u8>) {
-    let (x, y, len) = (i64::from(x), i64::from(y), size as usize);
-    if len == N {
+    if size as usize == N {
         for (r, dst) in out.chunks_exact_mut(N).enumerate() {
-            match box_row(image, x, y + r as i64, N, pad) {
+            match box_row(image, i64::from(x), i64::from(y) + r as i64, N, 0, pad) {
                 Some(src) => dst.copy_from_slice(src),
                 None => dst.fill(0),
             }
         }
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if avx2_available() {
+        // SAFETY: the processor has AVX2, as just checked.
+        return unsafe { x86::window40(image, x, y, size, out, pad) };
+    }
+    resample40(image, x, y, size, out, pad);
+}
+
+/// [`window40`] for a `size` other than 40, portably.
+fn resample40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut [u8; AREA], pad: &mut Vec<u8>) {
+    let (x, y, len) = (i64::from(x), i64::from(y), size as usize);
     // Per output column (and row): first source pixel, and the weights of it and the next.
     let ratio = f64::from(size) / f64::from(WINDOW);
     let (mut first, mut w0, mut w1) = ([0usize; N], [0.0f64; N], [0.0f64; N]);
@@ -964,11 +984,25 @@ fn window40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut [u8; AREA], pa
             Some(h) if h == r => {}
             Some(h) if h + 1 == r => {
                 top ^= 1;
-                resample_row(image, (x, y + r as i64 + 1), len, table, &mut rows[top ^ 1], pad);
+                resample_row(
+                    image,
+                    (x, y + r as i64 + 1),
+                    len,
+                    table,
+                    &mut rows[top ^ 1],
+                    pad,
+                );
             }
             _ => {
                 resample_row(image, (x, y + r as i64), len, table, &mut rows[top], pad);
-                resample_row(image, (x, y + r as i64 + 1), len, table, &mut rows[top ^ 1], pad);
+                resample_row(
+                    image,
+                    (x, y + r as i64 + 1),
+                    len,
+                    table,
+                    &mut rows[top ^ 1],
+                    pad,
+                );
             }
         }
         have = Some(r);
@@ -978,7 +1012,6 @@ fn window40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut [u8; AREA], pa
             *d = to_u8(a * t + b * u);
         }
     }
-}
 }
 
 /// Values in one channel plane of [`surf_columns`]: 41 rows of 40.
