@@ -342,7 +342,7 @@ pub(super) struct Scratch {
     alive: Vec<u32>,
     varied: Vec<Option<bool>>,
     window40: Box<[u8; AREA]>,
-    padded: Vec<u8>,
+    resampler: Resampler,
     planes: Box<[i16; CHANNELS * PLANE]>,
     input: Vec<f32>,
     hidden: [Vec<f32>; 2],
@@ -359,7 +359,7 @@ impl Default for Scratch {
             alive: Vec::new(),
             varied: Vec::new(),
             window40: Box::new([0; AREA]),
-            padded: Vec::new(),
+            resampler: Resampler::default(),
             planes: Box::new([0; CHANNELS * PLANE]),
             input: Vec::new(),
             hidden: [Vec::new(), Vec::new()],
@@ -443,31 +443,54 @@ struct GrayRef<'a> {
     height: u32,
 }
 
-with_avx2! {
 /// Bilinear resampling as rustface does it (source position `x * sw / dw`, no half-pixel
 /// shift, the last column and row clamped, rounded down), with per-column and per-row tables
 /// and each source row's horizontal interpolation computed once (the same arithmetic).
 fn resize_bilinear(src: &GrayRef, width: u32, height: u32, dst: &mut Vec<u8>) {
-    dst.clear();
     if src.width == width && src.height == height {
+        dst.clear();
         dst.extend_from_slice(src.pixels);
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if avx2_available() {
+        // SAFETY: the processor has AVX2, as just checked.
+        return unsafe { x86::resize_bilinear(src, width, height, dst) };
+    }
+    resize_portably(src, width, height, dst);
+}
+
+/// Per output column (or row) of `n` resampled from `from`: the first source pixel, and the
+/// weights of it and the next, as rustface computes them, into the three slices.
+fn fill_table(n: u32, from: u32, (first, w0, w1): (&mut [usize], &mut [f64], &mut [f64])) {
+    let ratio = f64::from(from) / f64::from(n);
+    for (i, ((f, a), b)) in first.iter_mut().zip(w0).zip(w1).enumerate() {
+        let s = ratio * i as f64;
+        let i0 = (s as u32).min(from.saturating_sub(2));
+        let w = s - f64::from(i0);
+        (*f, *a, *b) = (i0 as usize, 1.0 - w, w);
+    }
+}
+
+/// [`fill_table`] for `n` outputs, in new vectors.
+fn table(n: u32, from: u32) -> (Vec<usize>, Vec<f64>, Vec<f64>) {
+    let mut t = (vec![0; n as usize], vec![0.0; n as usize], vec![0.0; n as usize]);
+    fill_table(n, from, (&mut t.0, &mut t.1, &mut t.2));
+    t
+}
+
+/// [`fill_table`] for a window of side `size` brought to 40x40.
+fn window_table(size: u32) -> ([usize; N], [f64; N], [f64; N]) {
+    let mut t = ([0; N], [0.0; N], [0.0; N]);
+    fill_table(WINDOW, size, (&mut t.0, &mut t.1, &mut t.2));
+    t
+}
+
+with_avx2! {
+/// [`resize_bilinear`] to another size, portably.
+fn resize_portably(src: &GrayRef, width: u32, height: u32, dst: &mut Vec<u8>) {
+    dst.clear();
     let sw = src.width as usize;
-    // Per output column (and row): first source pixel, and the weights of it and the next.
-    let table = |n: u32, from: u32| -> (Vec<usize>, Vec<f64>, Vec<f64>) {
-        let ratio = f64::from(from) / f64::from(n);
-        let mut t = (Vec::new(), Vec::new(), Vec::new());
-        for i in 0..n {
-            let s = ratio * f64::from(i);
-            let i0 = (s as u32).min(from.saturating_sub(2));
-            let w = s - f64::from(i0);
-            t.0.push(i0 as usize);
-            t.1.push(1.0 - w);
-            t.2.push(w);
-        }
-        t
-    };
     let (xs, xw0, xw1) = table(width, src.width);
     let (ys, yw0, yw1) = table(height, src.height);
     let line = |row: usize| &src.pixels[row.min(src.height as usize - 1) * sw..][..sw];
@@ -869,11 +892,10 @@ fn verify(
             }
             window40(
                 image,
-                c.x,
-                c.y,
+                (c.x, c.y),
                 c.size,
                 &mut scratch.window40,
-                &mut scratch.padded,
+                &mut scratch.resampler,
             );
             // rustface then moves a box that starts above or left of the image to its edge.
             c.x = c.x.max(0);
@@ -940,9 +962,20 @@ fn box_row<'a>(
     Some(pad)
 }
 
+/// Scratch of the window resampling.
+#[derive(Debug, Default)]
+struct Resampler {
+    /// A row partly outside the image, completed with zeros.
+    pad: Vec<u8>,
+    /// The byte shuffles of the last window size (x86-64 with AVX2).
+    #[cfg(target_arch = "x86_64")]
+    picks: x86::Picks,
+}
+
 /// The square at (`x`, `y`) of side `size`, zero outside the image, brought to 40x40 by
-/// rustface's bilinear resampling (`pad` is scratch for rows partly outside the image).
-fn window40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut [u8; AREA], pad: &mut Vec<u8>) {
+/// rustface's bilinear resampling.
+fn window40(image: &GrayRef, (x, y): (i32, i32), size: u32, out: &mut [u8; AREA], resampler: &mut Resampler) {
+    let pad = &mut resampler.pad;
     if size as usize == N {
         for (r, dst) in out.chunks_exact_mut(N).enumerate() {
             match box_row(image, i64::from(x), i64::from(y) + r as i64, N, 0, pad) {
@@ -955,7 +988,7 @@ fn window40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut [u8; AREA], pa
     #[cfg(target_arch = "x86_64")]
     if avx2_available() {
         // SAFETY: the processor has AVX2, as just checked.
-        return unsafe { x86::window40(image, x, y, size, out, pad) };
+        return unsafe { x86::window40(image, (x, y), size, out, resampler) };
     }
     resample40(image, x, y, size, out, pad);
 }
@@ -963,15 +996,7 @@ fn window40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut [u8; AREA], pa
 /// [`window40`] for a `size` other than 40, portably.
 fn resample40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut [u8; AREA], pad: &mut Vec<u8>) {
     let (x, y, len) = (i64::from(x), i64::from(y), size as usize);
-    // Per output column (and row): first source pixel, and the weights of it and the next.
-    let ratio = f64::from(size) / f64::from(WINDOW);
-    let (mut first, mut w0, mut w1) = ([0usize; N], [0.0f64; N], [0.0f64; N]);
-    for i in 0..N {
-        let s = ratio * i as f64;
-        let i0 = (s as u32).min(size - 2);
-        let w = s - f64::from(i0);
-        (first[i], w0[i], w1[i]) = (i0 as usize, 1.0 - w, w);
-    }
+    let (first, w0, w1) = window_table(size);
     // Horizontal interpolation of a source row, as rustface computes it.
     let table = (&first[..], &w0[..], &w1[..]);
     // The two source rows in use, interpolated; `top` says which is the upper one.
