@@ -343,7 +343,7 @@ pub(super) struct Scratch {
     varied: Vec<Option<bool>>,
     window40: Box<[u8; AREA]>,
     resampler: Resampler,
-    planes: Box<[i16; CHANNELS * PLANE]>,
+    planes: Box<[i16; PLANES]>,
     input: Vec<f32>,
     hidden: [Vec<f32>; 2],
 }
@@ -360,7 +360,7 @@ impl Default for Scratch {
             varied: Vec::new(),
             window40: Box::new([0; AREA]),
             resampler: Resampler::default(),
-            planes: Box::new([0; CHANNELS * PLANE]),
+            planes: Box::new([0; PLANES]),
             input: Vec::new(),
             hidden: [Vec::new(), Vec::new()],
         }
@@ -474,7 +474,11 @@ fn fill_table(n: u32, from: u32, (first, w0, w1): (&mut [usize], &mut [f64], &mu
 
 /// [`fill_table`] for `n` outputs, in new vectors.
 fn table(n: u32, from: u32) -> (Vec<usize>, Vec<f64>, Vec<f64>) {
-    let mut t = (vec![0; n as usize], vec![0.0; n as usize], vec![0.0; n as usize]);
+    let mut t = (
+        vec![0; n as usize],
+        vec![0.0; n as usize],
+        vec![0.0; n as usize],
+    );
     fill_table(n, from, (&mut t.0, &mut t.1, &mut t.2));
     t
 }
@@ -974,7 +978,13 @@ struct Resampler {
 
 /// The square at (`x`, `y`) of side `size`, zero outside the image, brought to 40x40 by
 /// rustface's bilinear resampling.
-fn window40(image: &GrayRef, (x, y): (i32, i32), size: u32, out: &mut [u8; AREA], resampler: &mut Resampler) {
+fn window40(
+    image: &GrayRef,
+    (x, y): (i32, i32),
+    size: u32,
+    out: &mut [u8; AREA],
+    resampler: &mut Resampler,
+) {
     let pad = &mut resampler.pad;
     if size as usize == N {
         for (r, dst) in out.chunks_exact_mut(N).enumerate() {
@@ -1041,6 +1051,8 @@ fn resample40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut [u8; AREA], 
 
 /// Values in one channel plane of [`surf_columns`]: 41 rows of 40.
 const PLANE: usize = (N + 1) * N;
+/// Values of the eight planes, and 32 more that wide loads of the last cells may read.
+const PLANES: usize = CHANNELS * PLANE + 32;
 
 with_avx2! {
 /// The gradient channels of a 40x40 window, summed down the columns: plane `c`, row `r`,
@@ -1050,7 +1062,8 @@ with_avx2! {
 /// Gradients are central differences, doubled one-sided ones at the borders.
 ///
 /// A gradient is at most 510 in size, a column of 40 at most 20400: 16-bit lanes hold them.
-fn surf_columns(window: &[u8; AREA], planes: &mut [i16; CHANNELS * PLANE]) {
+fn surf_columns(window: &[u8; AREA], planes: &mut [i16; PLANES]) {
+    let planes = &mut planes[..CHANNELS * PLANE];
     for plane in planes.chunks_exact_mut(PLANE) {
         plane[..N].fill(0);
     }
@@ -1105,10 +1118,19 @@ fn surf_columns(window: &[u8; AREA], planes: &mut [i16; CHANNELS * PLANE]) {
 }
 }
 
-with_avx2! {
 /// The network's input for the window whose column sums are in `planes`, appended to `input`:
 /// for each patch, its four cells' channel sums, normalised.
-fn features(mlp: &Mlp, planes: &[i16; CHANNELS * PLANE], input: &mut Vec<f32>) {
+fn features(mlp: &Mlp, planes: &[i16; PLANES], input: &mut Vec<f32>) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_available() {
+        // SAFETY: the processor has AVX2, as just checked.
+        return unsafe { x86::features(&mlp.patches, planes, input) };
+    }
+    features_portably(mlp, planes, input);
+}
+
+/// [`features`], portably.
+fn features_portably(mlp: &Mlp, planes: &[i16; PLANES], input: &mut Vec<f32>) {
     // Sum of channel `c` over the cell of `w` x `h` at (`x0`, `y0`).
     #[inline(always)]
     fn sum(planes: &[i16], c: usize, (x0, y0): (usize, usize), (w, h): (usize, usize)) -> i32 {
@@ -1139,7 +1161,6 @@ fn features(mlp: &Mlp, planes: &[i16; CHANNELS * PLANE], input: &mut Vec<f32>) {
             input.extend([0.0; FEATURE_DIM]);
         }
     }
-}
 }
 
 /// Runs the network on the `windows` inputs in `scratch.input` (one after the other); returns

@@ -147,7 +147,11 @@ fn each_row(
     // `top` says which buffer holds the upper row of the two.
     let mut top = 0;
     let mut have: Option<usize> = None;
-    for ((dst, &r), (&a, &b)) in out.chunks_exact_mut(width).zip(first).zip(w0.iter().zip(w1)) {
+    for ((dst, &r), (&a, &b)) in out
+        .chunks_exact_mut(width)
+        .zip(first)
+        .zip(w0.iter().zip(w1))
+    {
         match have {
             Some(h) if h == r => {}
             Some(h) if h + 1 == r => {
@@ -247,8 +251,98 @@ fn prefetch(image: &GrayRef, x: i64, iy: i64, len: usize) {
     let start = (iy * w + x.clamp(0, w)) as usize;
     let end = (iy * w + (x + len as i64).clamp(0, w)) as usize;
     // Every 64 bytes from the first, and the last: each cache line of the row.
-    for at in (start..end).step_by(64).chain(end.checked_sub(1).filter(|&e| e >= start)) {
+    for at in (start..end)
+        .step_by(64)
+        .chain(end.checked_sub(1).filter(|&e| e >= start))
+    {
         // SAFETY: a prefetch is a hint that does not fault; `at` is inside the pixels.
         unsafe { _mm_prefetch::<_MM_HINT_T0>(image.pixels.as_ptr().add(at).cast()) };
+    }
+}
+
+/// [`super::features`]: each cell's eight channel sums at once. Per channel, the cell's column
+/// sums (a difference of two rows of the plane: at most 20,400 in size, exact in 16 bits) are
+/// added in pairs into 32-bit lanes, then the eight channels' lanes are added across into one
+/// vector of eight sums. Integer sums are exact in any order, and so is the squared norm summed
+/// in 64 bits (under 2^37, which `f64` holds exactly): the values are the portable code's.
+#[target_feature(enable = "avx2")]
+pub(super) fn features(
+    patches: &[(u32, u32, u32, u32)],
+    planes: &[i16; super::PLANES],
+    input: &mut Vec<f32>,
+) {
+    let lanes = _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    let ones = _mm256_set1_epi16(1);
+    for &(px, py, pw, ph) in patches {
+        let (px, py, cw, chh) = (px as usize, py as usize, pw as usize / 2, ph as usize / 2);
+        // Lanes of a 16-wide load inside the cell: all of the first load where the cell is
+        // wider than 16, then the rest.
+        let widths = [cw.min(16), cw.saturating_sub(16)];
+        let masks = widths.map(|w| _mm256_cmpgt_epi16(_mm256_set1_epi16(w as i16), lanes));
+        let mut cells = [_mm256_setzero_si256(); 4];
+        for (cell, (cx, cy)) in [(0, 0), (1, 0), (0, 1), (1, 1)].into_iter().enumerate() {
+            let (x0, y0) = (px + cx * cw, py + cy * chh);
+            let (top, bottom) = (y0 * N + x0, (y0 + chh) * N + x0);
+            // Every load below reads 16 values from `top` or `bottom` (+ 16) of a plane:
+            // inside `planes`, whose slack covers the last plane's last cells.
+            assert!((super::CHANNELS - 1) * super::PLANE + bottom + 32 <= planes.len());
+            let channel = |c: usize| {
+                let plane = c * super::PLANE;
+                let mut pairs = _mm256_setzero_si256();
+                for (k, (&w, &mask)) in widths.iter().zip(&masks).enumerate() {
+                    if w == 0 {
+                        continue;
+                    }
+                    let (t, b) = (plane + top + k * 16, plane + bottom + k * 16);
+                    // SAFETY: `b + 16 <= planes.len()` and `t < b` (asserted above).
+                    let (t, b) = unsafe {
+                        (
+                            _mm256_loadu_si256(planes.as_ptr().add(t).cast()),
+                            _mm256_loadu_si256(planes.as_ptr().add(b).cast()),
+                        )
+                    };
+                    let d = _mm256_and_si256(_mm256_sub_epi16(b, t), mask);
+                    pairs = _mm256_add_epi32(pairs, _mm256_madd_epi16(d, ones));
+                }
+                pairs
+            };
+            let h01 = _mm256_hadd_epi32(channel(0), channel(1));
+            let h23 = _mm256_hadd_epi32(channel(2), channel(3));
+            let h45 = _mm256_hadd_epi32(channel(4), channel(5));
+            let h67 = _mm256_hadd_epi32(channel(6), channel(7));
+            let (low, high) = (_mm256_hadd_epi32(h01, h23), _mm256_hadd_epi32(h45, h67));
+            // Lane c of the low (high) half of `low`: channel c's pairs 0-3 (4-7); of `high`:
+            // channel c + 4's.
+            cells[cell] = _mm256_add_epi32(
+                _mm256_permute2x128_si256::<0x20>(low, high),
+                _mm256_permute2x128_si256::<0x31>(low, high),
+            );
+        }
+        // Squares in 32 bits, wrapping (as the portable code), summed in 64 bits.
+        let mut squares = _mm256_setzero_si256();
+        for &v in &cells {
+            let s = _mm256_mullo_epi32(v, v);
+            squares = _mm256_add_epi64(
+                squares,
+                _mm256_add_epi64(
+                    _mm256_cvtepi32_epi64(_mm256_castsi256_si128(s)),
+                    _mm256_cvtepi32_epi64(_mm256_extracti128_si256::<1>(s)),
+                ),
+            );
+        }
+        let mut four = [0i64; 4];
+        // SAFETY: a 32-byte store into a 32-byte array.
+        unsafe { _mm256_storeu_si256(four.as_mut_ptr().cast(), squares) };
+        let norm2 = four.iter().sum::<i64>() as f64;
+        let mut values = [0.0f32; super::FEATURE_DIM];
+        if norm2 != 0.0 {
+            let norm = _mm256_set1_ps(norm2.sqrt() as f32);
+            for (chunk, &v) in values.chunks_exact_mut(8).zip(&cells) {
+                let v = _mm256_div_ps(_mm256_cvtepi32_ps(v), norm);
+                // SAFETY: a 32-byte store into an 8-value chunk.
+                unsafe { _mm256_storeu_ps(chunk.as_mut_ptr(), v) };
+            }
+        }
+        input.extend_from_slice(&values);
     }
 }
