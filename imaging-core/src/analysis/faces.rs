@@ -31,7 +31,7 @@
 use crate::analysis::geometry::Rect;
 use crate::pixels::RgbImage;
 use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::sync::OnceLock;
@@ -118,16 +118,44 @@ pub fn detect_faces_with(image: &RgbImage, settings: &DetectionSettings) -> Vec<
         return Vec::new();
     }
     let settings = Clamped::from(settings);
+    BUFFERS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffers) => detect_in(image, model, &settings, &mut buffers),
+        Err(_) => detect_in(image, model, &settings, &mut Buffers::default()),
+    })
+}
 
+/// Buffers of the detection, kept between photos (one set per thread): allocating them again
+/// for each photo costs the system's page faults and zeroing.
+#[derive(Default)]
+struct Buffers {
+    /// The grey image, and the working image reduced from it.
+    gray: Vec<u8>,
+    work: Vec<u8>,
+    /// The resampler, with its own buffers.
+    resizer: Resizer,
+}
+
+thread_local! {
+    static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::default());
+}
+
+/// [`detect_faces_with`] on a checked image, with clamped settings.
+fn detect_in(
+    image: &RgbImage,
+    model: &cascade::Model,
+    settings: &Clamped,
+    buffers: &mut Buffers,
+) -> Vec<Face> {
     // Grey, at the scale where the smallest face looked for fills the window.
     let long_side = image.width.max(image.height) as f32;
     let min_face = (settings.min_face_fraction * long_side).max(WINDOW as f32);
     let scale = WINDOW as f32 / min_face;
-    let gray_full = Gray::from_rgb(image);
+    let gray_full = Gray::from_rgb(image, std::mem::take(&mut buffers.gray));
     let work = if scale < 1.0 {
         let w = ((image.width as f32 * scale).round() as u32).max(1);
         let h = ((image.height as f32 * scale).round() as u32).max(1);
-        gray_full.resized(w, h)
+        let buffer = std::mem::take(&mut buffers.work);
+        gray_full.resized(w, h, &mut buffers.resizer, buffer)
     } else {
         Some(gray_full.clone())
     };
@@ -137,11 +165,12 @@ pub fn detect_faces_with(image: &RgbImage, settings: &DetectionSettings) -> Vec<
     let sx = image.width as f32 / work.width as f32;
     let sy = image.height as f32 / work.height as f32;
 
-    let mut faces: Vec<Face> = run_cascade(&work, model, CANDIDATE_SCORE, &settings)
+    let mut faces: Vec<Face> = run_cascade(&work, model, CANDIDATE_SCORE, settings)
         .into_iter()
         .filter_map(|mut d| {
             if d.score < SURE_SCORE {
-                d.score = recheck(&gray_full, &d, (sx, sy), model, &settings);
+                let resizer = &mut buffers.resizer;
+                d.score = recheck(&gray_full, &d, (sx, sy), model, settings, resizer);
             }
             if d.score < settings.score_threshold {
                 return None;
@@ -169,6 +198,8 @@ pub fn detect_faces_with(image: &RgbImage, settings: &DetectionSettings) -> Vec<
             .then(a.y.cmp(&b.y))
             .then(a.x.cmp(&b.x))
     });
+    buffers.gray = gray_full.pixels;
+    buffers.work = work.pixels;
     faces
 }
 
@@ -190,6 +221,7 @@ fn recheck(
     (sx, sy): (f32, f32),
     model: &cascade::Model,
     settings: &Clamped,
+    resizer: &mut Resizer,
 ) -> f64 {
     let (x, y, size) = (d.x * sx, d.y * sy, d.size * sx.max(sy));
     let pad = size * 0.5;
@@ -205,7 +237,7 @@ fn recheck(
     let w = (crop.width as f32 * zoom).round() as u32;
     let h = (crop.height as f32 * zoom).round() as u32;
     let Some(crop) = crop
-        .resized(w, h)
+        .resized(w, h, resizer, Vec::new())
         .filter(|c| c.width.min(c.height) >= WINDOW)
     else {
         return 0.0;
@@ -272,10 +304,12 @@ struct Gray {
 }
 
 impl Gray {
-    /// BT.601 luma, as the model was trained on.
-    fn from_rgb(image: &RgbImage) -> Gray {
+    /// BT.601 luma, as the model was trained on, in `buffer` (emptied first).
+    fn from_rgb(image: &RgbImage, buffer: Vec<u8>) -> Gray {
         let (rgb, _) = image.pixels.as_chunks::<3>();
-        let mut pixels = vec![0u8; rgb.len()];
+        let mut pixels = buffer;
+        pixels.clear();
+        pixels.resize(rgb.len(), 0);
         for (g, p) in pixels.iter_mut().zip(rgb) {
             // At most 256 * 255 + 128: 16 bits hold it, and the compiler vectorises it.
             let y = 77 * u16::from(p[0]) + 150 * u16::from(p[1]) + 29 * u16::from(p[2]);
@@ -288,18 +322,29 @@ impl Gray {
         }
     }
 
-    /// Resized with a bilinear filter (antialiased when shrinking); `None` on a bad size.
-    fn resized(&self, width: u32, height: u32) -> Option<Gray> {
+    /// Resized with a bilinear filter (antialiased when shrinking) by `resizer`, into `buffer`;
+    /// `None` on a bad size.
+    fn resized(
+        &self,
+        width: u32,
+        height: u32,
+        resizer: &mut Resizer,
+        buffer: Vec<u8>,
+    ) -> Option<Gray> {
         let source = ImageRef::new(self.width, self.height, &self.pixels, PixelType::U8).ok()?;
-        let mut dst = Image::new(width, height, PixelType::U8);
+        let len = width as usize * height as usize;
+        let mut buffer = buffer;
+        buffer.clear();
+        buffer.resize(len, 0);
+        let mut dst = Image::from_vec_u8(width, height, buffer, PixelType::U8).ok()?;
         let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
-        fast_image_resize::Resizer::new()
-            .resize(&source, &mut dst, &options)
-            .ok()?;
+        resizer.resize(&source, &mut dst, &options).ok()?;
+        let mut pixels = dst.into_vec();
+        pixels.truncate(len);
         Some(Gray {
             width,
             height,
-            pixels: dst.into_vec(),
+            pixels,
         })
     }
 
@@ -443,12 +488,14 @@ mod tests {
             let image = crate::decode(&bytes, &crate::Limits::default(), None)
                 .expect("decodes")
                 .image;
-            let gray = Gray::from_rgb(&image);
+            let gray = Gray::from_rgb(&image, Vec::new());
             let long = gray.width.max(gray.height);
             let gray = if long > 1500 {
                 let k = 1500.0 / long as f32;
                 let (w, h) = (gray.width as f32 * k, gray.height as f32 * k);
-                gray.resized(w as u32, h as u32).expect("resizes")
+                let mut resizer = Resizer::default();
+                gray.resized(w as u32, h as u32, &mut resizer, Vec::new())
+                    .expect("resizes")
             } else {
                 gray
             };
