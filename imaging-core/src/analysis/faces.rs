@@ -309,12 +309,11 @@ impl Gray {
         let (rgb, _) = image.pixels.as_chunks::<3>();
         let mut pixels = buffer;
         pixels.clear();
-        pixels.resize(rgb.len(), 0);
-        for (g, p) in pixels.iter_mut().zip(rgb) {
+        pixels.extend(rgb.iter().map(|p| {
             // At most 256 * 255 + 128: 16 bits hold it, and the compiler vectorises it.
             let y = 77 * u16::from(p[0]) + 150 * u16::from(p[1]) + 29 * u16::from(p[2]);
-            *g = ((y + 128) >> 8) as u8;
-        }
+            ((y + 128) >> 8) as u8
+        }));
         Gray {
             width: image.width,
             height: image.height,
@@ -333,8 +332,8 @@ impl Gray {
     ) -> Option<Gray> {
         let source = ImageRef::new(self.width, self.height, &self.pixels, PixelType::U8).ok()?;
         let len = width as usize * height as usize;
+        // Every pixel is written by the resampler: the buffer is only grown, not cleared.
         let mut buffer = buffer;
-        buffer.clear();
         buffer.resize(len, 0);
         let mut dst = Image::from_vec_u8(width, height, buffer, PixelType::U8).ok()?;
         let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));

@@ -40,7 +40,8 @@ impl Picks {
         self.base.clear();
         self.firsts.clear();
         self.seconds.clear();
-        self.usable = first.chunks_exact(4).all(|q| q[3] + 1 - q[0] < 16);
+        // Increasing first pixels, within 16 bytes four by four.
+        self.usable = first.is_sorted() && first.chunks_exact(4).all(|q| q[3] + 1 - q[0] < 16);
         if !self.usable {
             return false;
         }
@@ -77,8 +78,9 @@ struct Table<'a> {
 fn interpolate(line: &[u8], picks: &Picks, t: &Table, out: &mut [f64]) {
     let n = out.len();
     assert!(t.first.len() == n && t.w0.len() == n && t.w1.len() == n);
-    // Each 16-byte load below starts at a quad's first pixel: checked once here.
-    assert!(picks.base.iter().all(|&b| b + 16 <= line.len()));
+    // Each 16-byte load below starts at a quad's first pixel, the last one furthest (they
+    // increase): checked once here.
+    assert!(picks.base.last().is_none_or(|&b| b + 16 <= line.len()));
     let quads = picks.base.iter().zip(&picks.firsts).zip(&picks.seconds);
     for (q, ((&base, &firsts), &seconds)) in quads.enumerate() {
         // SAFETY: `base + 16 <= line.len()` (asserted above).
@@ -203,7 +205,7 @@ pub(super) fn resize_bilinear(src: &GrayRef, width: u32, height: u32, dst: &mut 
         interpolate(line, &picks, &t, out);
     };
     let (mut upper, mut lower) = (vec![0.0f64; w], vec![0.0f64; w]);
-    dst.clear();
+    // Every row is written below: the buffer is only grown or cut, not cleared.
     dst.resize(w * height as usize, 0);
     each_row((&ys, &yw0, &yw1), [&mut upper, &mut lower], dst, w, source);
 }
