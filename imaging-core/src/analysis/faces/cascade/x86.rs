@@ -97,10 +97,10 @@ fn interpolate(line: &[u8], picks: &Picks, t: &Table, out: &mut [f64]) {
             _mm256_storeu_pd(out.as_mut_ptr().add(j), v);
         }
     }
-    for j in n / 4 * 4..n {
-        let f = t.first[j];
-        out[j] = t.w0[j] * f64::from(line[f]) + t.w1[j] * f64::from(line[f + 1]);
-    }
+    // The last outputs of a width that is not a multiple of four, portably.
+    let done = n / 4 * 4;
+    let rest = (&t.first[done..], &t.w0[done..], &t.w1[done..]);
+    super::interpolate(line, rest.0, rest.1, rest.2, &mut out[done..]);
 }
 
 /// `dst[i] = to_u8(w0 * upper[i] + w1 * lower[i])`, eight at a time.
@@ -130,8 +130,13 @@ fn blend(upper: &[f64], lower: &[f64], w0: f64, w1: f64, dst: &mut [u8]) {
         // SAFETY: `k + 8 <= n = dst.len()`; an unaligned 8-byte store.
         unsafe { _mm_storel_epi64(dst.as_mut_ptr().add(k).cast(), bytes) };
     }
-    for j in n / 8 * 8..n {
-        dst[j] = to_u8(w0 * upper[j] + w1 * lower[j]);
+    let done = n / 8 * 8;
+    for ((d, t), u) in dst[done..]
+        .iter_mut()
+        .zip(&upper[done..])
+        .zip(&lower[done..])
+    {
+        *d = to_u8(w0 * t + w1 * u);
     }
 }
 
@@ -346,5 +351,106 @@ pub(super) fn features(
             }
         }
         input.extend_from_slice(&values);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{
+        features_portably, resample40, resize_portably, surf_columns, surf_patches, Mlp, PLANES,
+    };
+    use super::*;
+
+    /// Pseudo-random bytes (xorshift), the same on every run.
+    fn noise(n: usize, seed: u64) -> Vec<u8> {
+        let mut s = seed | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 24) as u8
+            })
+            .collect()
+    }
+
+    /// Each AVX2 version gives exactly its portable twin's bytes and values: windows of every
+    /// size from 41 to 300 px (past the 173 px where the shuffles give way to the portable
+    /// interpolation), inside, across and outside the image's edges and at the end of its
+    /// buffer; pyramid levels of many sizes; features of every patch of SeetaFace's pool on
+    /// noisy and on extreme (black and white) windows.
+    #[test]
+    fn the_avx2_versions_give_the_portable_results() {
+        if !is_x86_feature_detected!("avx2") {
+            eprintln!("no AVX2 here: its versions never run");
+            return;
+        }
+        let (width, height) = (211u32, 157u32);
+        let pixels = noise((width * height) as usize, 7);
+        let image = GrayRef {
+            pixels: &pixels,
+            width,
+            height,
+        };
+        let (mut ours, mut theirs) = ([0u8; AREA], [0u8; AREA]);
+        let mut resampler = Resampler::default();
+        let mut pad = Vec::new();
+        for size in 41..=300u32 {
+            let reach = size as i32;
+            for (x, y) in [
+                (0, 0),
+                (-reach / 2, 10),
+                (17, -reach / 3),
+                (width as i32 - reach / 2, height as i32 - reach),
+                (width as i32 - reach, height as i32 - reach),
+                (3, height as i32 - reach / 4),
+                (width as i32 + 5, 0),
+            ] {
+                // SAFETY: the processor has AVX2, as checked above.
+                unsafe { window40(&image, (x, y), size, &mut ours, &mut resampler) };
+                resample40(&image, x, y, size, &mut theirs, &mut pad);
+                assert_eq!(ours, theirs, "window {size} at ({x}, {y})");
+            }
+        }
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for (w, h) in [
+            (168, 125),
+            (100, 80),
+            (41, 40),
+            (57, 150),
+            (40, 40),
+            (300, 200),
+        ] {
+            // SAFETY: the processor has AVX2, as checked above.
+            unsafe { resize_bilinear(&image, w, h, &mut ours) };
+            resize_portably(&image, w, h, &mut theirs);
+            assert_eq!(ours, theirs, "level {w}x{h}");
+        }
+        let mlp = Mlp {
+            patches: surf_patches(),
+            threshold: 0.0,
+            layers: Vec::new(),
+        };
+        let mut planes = Box::new([0i16; PLANES]);
+        let extreme: Vec<u8> = (0..AREA)
+            .map(|i| {
+                if (i / N + i % N / 3).is_multiple_of(2) {
+                    0
+                } else {
+                    255
+                }
+            })
+            .collect();
+        for window in [noise(AREA, 3), noise(AREA, 11), extreme, vec![9; AREA]] {
+            let window: &[u8; AREA] = window.as_slice().try_into().expect("a window");
+            surf_columns(window, &mut planes);
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            // SAFETY: the processor has AVX2, as checked above.
+            unsafe { features(&mlp.patches, &planes, &mut ours) };
+            features_portably(&mlp, &planes, &mut theirs);
+            assert_eq!(ours.len(), mlp.patches.len() * super::super::FEATURE_DIM);
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&ours), bits(&theirs));
+        }
     }
 }
