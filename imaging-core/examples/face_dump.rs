@@ -1,0 +1,53 @@
+//! Prints `detect_faces`' boxes and confidences for every photo of the given folders (default:
+//! faces, camera, formats, exif-orientation) at 2048 and 1024 px, the renditions the analysis
+//! uses. A change meant to keep the detections (a faster cascade) is checked by comparing the
+//! output of two builds byte for byte:
+//!
+//! `cargo run --release -p imaging-core --example face_dump > before.txt`, change, run again
+//! into `after.txt`, `cmp before.txt after.txt`. Photos are found like the tests find them
+//! (`PHOTO_SUITE_PHOTOS`); photos that do not decode are skipped.
+
+use imaging_core::analysis::faces::{detect_faces, FACE_DETECTION_SIDE};
+use imaging_core::{decode, render_renditions, Limits, RenditionOptions};
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = std::env::var_os("PHOTO_SUITE_PHOTOS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/photos"))
+        });
+    let mut folders: Vec<String> = std::env::args().skip(1).collect();
+    if folders.is_empty() {
+        folders = ["faces", "camera", "formats", "exif-orientation"]
+            .map(String::from)
+            .into();
+    }
+    let options = RenditionOptions {
+        sizes: vec![FACE_DETECTION_SIDE, 1024],
+        analyze_pixels: false,
+        ..RenditionOptions::default()
+    };
+    for folder in folders {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(&folder))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let Ok(set) = render_renditions(&std::fs::read(&path)?, &options) else {
+                continue;
+            };
+            for rendition in &set.renditions {
+                let image = decode(&rendition.jpeg, &Limits::default(), None)?.image;
+                let faces = detect_faces(&image);
+                println!(
+                    "{folder}/{name} {}x{}: {faces:?}",
+                    image.width, image.height
+                );
+            }
+        }
+    }
+    Ok(())
+}
