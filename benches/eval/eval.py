@@ -189,6 +189,18 @@ def read_manifest() -> dict[str, str]:
     return notes
 
 
+def correct_gamma(key: str, notes: dict[str, str]) -> float:
+    """The rung of a brightness ladder that is correctly exposed: the original (gamma 1), unless
+    the corpus's MANIFEST.tsv notes call the original underexposed (then the brightest rung,
+    gamma 0.5, is the better-exposed photo) or overexposed (the darkest, gamma 2)."""
+    note = notes.get(key, "").lower()
+    if "underexposed" in note:
+        return 0.5
+    if "overexposed" in note:
+        return 2
+    return 1
+
+
 def true_faces(key: str, notes: dict[str, str]) -> int:
     if key.startswith("faces/"):
         m = re.search(r"FACES=(\d+)", notes.get(key, ""))
@@ -574,7 +586,7 @@ def run(tmp: Path, notes: dict[str, str], t0: float) -> int:
 
     section_faces(keys, notes, corpus, haar_boxes)
     section_crops(face_keys, notes, corpus, sizes, haar_boxes, sc_results, vips_crops)
-    section_quality(quality_keys, var_docs, variants)
+    section_quality(quality_keys, var_docs, variants, notes)
     section_dupes(keys, corpus, dup_variants, var_docs)
 
     print("## Summary\n")
@@ -783,12 +795,14 @@ def section_crops(face_keys, notes, corpus, sizes, haar_boxes, sc_results, vips_
         note_missing("roi / focal_point", exc)
 
 
-def section_quality(quality_keys, var_docs, variants) -> None:
+def section_quality(quality_keys, var_docs, variants, notes) -> None:
     print("## 3. Quality\n")
     print("Every camera/ photo, decoded upright. Blur ladder: Gaussian sigma 0, 1, 2, 4 on the full "
           "photo, saved as JPEG q92; a ladder counts when the score falls strictly at every step. "
           "Brightness ladder: gamma 0.5, 1, 2 on the normalised values (JPEG q92; gamma 1 is the "
-          "sigma-0 file); it counts when the original (gamma 1) scores best. photo-suite: "
+          "sigma-0 file); it counts when the correctly exposed rung scores best: the original "
+          "(gamma 1), but the brightest (gamma 0.5) where MANIFEST.tsv notes the original as "
+          "underexposed (the darkest where it notes overexposed). photo-suite: "
           "`quality.sharpness` and `quality.exposure` (higher better); OpenCV: variance of the "
           "Laplacian of the grey image (higher = sharper); BRISQUE: "
           "`cv2.quality.QualityBRISQUE_compute` with the LIVE model (lower = better). Every figure "
@@ -856,17 +870,30 @@ def section_quality(quality_keys, var_docs, variants) -> None:
     table(["camera/ photo", "photo-suite sharpness", "Laplacian variance", "BRISQUE (lower better)"],
           rows, "llll")
 
+    def best(scores, correct, higher=True):
+        """Whether the correct rung scores strictly best of the three."""
+        return len(scores) == 3 and all(
+            (scores[correct] > scores[g]) if higher else (scores[correct] < scores[g])
+            for g in GAMMAS if g != correct)
+
+    def score(x):
+        # Three decimals, or three significant digits for a score too small for them.
+        return f"{x:.3f}" if x >= 0.0005 or x == 0 else f"{x:.2g}"
+
     rows = []
+    right = {k: correct_gamma(k, notes) for k in data}
     for k, d in data.items():
         e = d["exp"]
         b = d["bri_g"]
-        rows.append([f"`{k.split('/', 1)[1]}`",
-                     " / ".join(f"{e[g]:.3f}" if g in e else "—" for g in GAMMAS)
-                     + (" ✓" if len(e) == 3 and all(e[1] > e[g] for g in (0.5, 2)) else " ✗"),
+        rows.append([f"`{k.split('/', 1)[1]}`", f"{right[k]:g}",
+                     " / ".join(score(e[g]) if g in e else "—" for g in GAMMAS)
+                     + (" ✓" if best(e, right[k]) else " ✗"),
                      " / ".join(f"{b[g]:.1f}" for g in GAMMAS)
-                     + (" ✓" if all(b[1] < b[g] for g in (0.5, 2)) else " ✗")])
-    print("Brightness ladder (gamma 0.5 / 1 / 2; ✓ = the original scores best):\n")
-    table(["camera/ photo", "photo-suite exposure", "BRISQUE (lower better)"], rows, "lll")
+                     + (" ✓" if best(b, right[k], higher=False) else " ✗")])
+    print("Brightness ladder (gamma 0.5 / 1 / 2; ✓ = the correctly exposed rung scores best: the "
+          "original, but where MANIFEST.tsv calls the original underexposed, the brightest):\n")
+    table(["camera/ photo", "correct rung (gamma)", "photo-suite exposure",
+           "BRISQUE (lower better)"], rows, "llll")
 
     n = len(data)
     ps_ok = all(len(d["sharp"]) == len(BLUR_SIGMAS) for d in data.values())
@@ -874,15 +901,15 @@ def section_quality(quality_keys, var_docs, variants) -> None:
     blur_ps = sum(falls(d["sharp"]) for d in data.values())
     blur_lap = sum(falls(d["lap"]) for d in data.values())
     blur_bri = sum(rises(d["bri"]) for d in data.values())
-    exp_ps = sum(all(d["exp"][1] > d["exp"][g] for g in (0.5, 2)) for d in data.values()) if exp_ok else None
-    exp_bri = sum(all(d["bri_g"][1] < d["bri_g"][g] for g in (0.5, 2)) for d in data.values())
+    exp_ps = sum(best(d["exp"], right[k]) for k, d in data.items()) if exp_ok else None
+    exp_bri = sum(best(d["bri_g"], right[k], higher=False) for k, d in data.items())
     rows = [
         ["**photo-suite**", f"{blur_ps}/{n} = {pct(blur_ps, n)}" if ps_ok else "—",
          f"{exp_ps}/{n} = {pct(exp_ps, n)}" if exp_ok else "—"],
         ["OpenCV Laplacian variance", f"{blur_lap}/{n} = {pct(blur_lap, n)}", "n/a"],
         ["BRISQUE", f"{blur_bri}/{n} = {pct(blur_bri, n)}", f"{exp_bri}/{n} = {pct(exp_bri, n)}"],
     ]
-    table(["Measure", "Blur ladders falling strictly", "Brightness ladders: original best"], rows,
+    table(["Measure", "Blur ladders falling strictly", "Brightness ladders: correct rung best"], rows,
           "lrr")
     if ps_ok and n:
         xs = [s for d in data.values() for s in d["sharp"]]
@@ -894,8 +921,8 @@ def section_quality(quality_keys, var_docs, variants) -> None:
         target(blur_ps == n, f"quality: sharpness falls strictly along the blur ladder on {blur_ps} of "
                              f"{n} camera/ photos (target: every one)")
     if exp_ok and n:
-        target(exp_ps == n, f"quality: exposure scores the original best on {exp_ps} of {n} brightness "
-                            f"ladders (target: every one)")
+        target(exp_ps == n, f"quality: exposure scores the correctly exposed rung best on {exp_ps} of "
+                            f"{n} brightness ladders (target: every one)")
 
 
 def section_dupes(keys, corpus, dup_variants, var_docs) -> None:  # noqa: C901
