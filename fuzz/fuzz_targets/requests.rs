@@ -6,7 +6,7 @@
 //! as there are slots (or photos); the plan serialises; a render key stays a safe key.
 #![no_main]
 
-use imaging_core::analysis::geometry::{Point, Rect};
+use imaging_core::analysis::geometry::Rect;
 use imaging_core::analysis::roi::Roi;
 use imaging_core::PrintFormat;
 use libfuzzer_sys::fuzz_target;
@@ -45,18 +45,7 @@ fn facts(key: &str) -> PhotoFacts {
         )),
         faces: if h % 2 == 0 { vec![face] } else { vec![] },
         quality: (h % 1000) as f64 / 1000.0,
-        roi: Roi {
-            rect: Rect {
-                x: 0,
-                y: 0,
-                width,
-                height,
-            },
-            focal_point: Point {
-                x: width / 2,
-                y: height / 2,
-            },
-        },
+        roi: Roi::whole(width, height),
         signature: format!("{:016x}{:016x}{:016x}", h, h.rotate_left(21), h % 7)
             .parse()
             .expect("48 hex digits"),

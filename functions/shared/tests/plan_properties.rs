@@ -217,18 +217,7 @@ fn portrait_photos_go_to_portrait_slots() {
         gps: None,
         faces: vec![],
         quality: 0.8,
-        roi: Roi {
-            rect: Rect {
-                x: 0,
-                y: 0,
-                width,
-                height,
-            },
-            focal_point: Point {
-                x: width / 2,
-                y: height / 2,
-            },
-        },
+        roi: Roi::whole(width, height),
         signature: signature(seed),
     };
     let photos = vec![
@@ -275,15 +264,7 @@ fn events_split_on_time_gaps_and_distance() {
         gps,
         faces: vec![],
         quality: 0.5,
-        roi: Roi {
-            rect: Rect {
-                x: 0,
-                y: 0,
-                width: 1000,
-                height: 1000,
-            },
-            focal_point: Point { x: 500, y: 500 },
-        },
+        roi: Roi::whole(1000, 1000),
         signature: signature(seed),
     };
     let paris = Some((48.8566, 2.3522));

@@ -433,17 +433,6 @@ mod tests {
         AspectRatio::new(w, h).expect("valid ratio")
     }
 
-    /// A ROI of the whole image, focal point at its centre.
-    fn centred_roi(width: u32, height: u32) -> Roi {
-        Roi {
-            rect: rect(0, 0, width, height),
-            focal_point: Point {
-                x: width / 2,
-                y: height / 2,
-            },
-        }
-    }
-
     /// xorshift64*, for reproducible random cases.
     struct Rng(u64);
 
@@ -742,7 +731,7 @@ mod tests {
             rect(1500, 100, 40, 40),
             rect(1600, 120, 40, 40),
         ];
-        let crop = best_crop(2000, 500, ratio(1, 1), &faces, &centred_roi(2000, 500));
+        let crop = best_crop(2000, 500, ratio(1, 1), &faces, &Roi::whole(2000, 500));
         assert!(crop.contains(&faces[0]), "{crop:?}");
         // Two equal faces outweigh one of the same size.
         let faces = [
@@ -750,7 +739,7 @@ mod tests {
             rect(1500, 100, 50, 50),
             rect(1700, 100, 50, 50),
         ];
-        let crop = best_crop(2000, 500, ratio(1, 1), &faces, &centred_roi(2000, 500));
+        let crop = best_crop(2000, 500, ratio(1, 1), &faces, &Roi::whole(2000, 500));
         assert!(
             crop.contains(&faces[1]) && crop.contains(&faces[2]),
             "{crop:?}"

@@ -58,6 +58,25 @@ pub struct Roi {
     pub focal_point: Point,
 }
 
+impl Roi {
+    /// The whole of a `width` x `height` image, the focal point at its centre: the region of a
+    /// photo with no subject to single out.
+    pub fn whole(width: u32, height: u32) -> Roi {
+        Roi {
+            rect: Rect {
+                x: 0,
+                y: 0,
+                width,
+                height,
+            },
+            focal_point: Point {
+                x: width / 2,
+                y: height / 2,
+            },
+        }
+    }
+}
+
 /// Floors of the means the saliency terms are divided by (levels): below these, a term is
 /// too faint to be anything but noise.
 const DETAIL_FLOOR: f32 = 3.0;
@@ -74,18 +93,8 @@ const SEARCH_CELLS: usize = 64;
 /// gives the whole image (or the empty rectangle) with its centre.
 pub fn region_of_interest(image: &RgbImage, faces: &[Rect]) -> Roi {
     let (w, h) = (image.width, image.height);
-    let whole = Rect {
-        x: 0,
-        y: 0,
-        width: w,
-        height: h,
-    };
-    let centre = Point { x: w / 2, y: h / 2 };
     if w == 0 || h == 0 || image.pixels.len() as u64 != u64::from(w) * u64::from(h) * 3 {
-        return Roi {
-            rect: whole,
-            focal_point: centre,
-        };
+        return Roi::whole(w, h);
     }
     let grid = Grid::of(image);
     let faces: Vec<Rect> = faces.iter().filter_map(|f| f.clip(w, h)).collect();
