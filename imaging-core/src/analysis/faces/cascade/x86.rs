@@ -1,6 +1,6 @@
-//! Hand-written AVX2 versions of the cascade's bilinear resampling, which the compiler does
-//! not vectorise well (a gather of pixel pairs), chosen at run time where the processor has
-//! AVX2. They compute exactly what their portable twins in `cascade.rs` compute (the same IEEE
+//! Hand-written AVX2 versions of the cascade's bilinear resampling (a gather of pixel pairs)
+//! and of its SURF cell sums (sums across channels), which the compiler does not vectorise
+//! well, chosen at run time where the processor has AVX2. They compute exactly what their portable twins in `cascade.rs` compute (the same IEEE
 //! operations in the same order, per value); the faces tests run both and require the same
 //! detections.
 
@@ -143,7 +143,8 @@ fn blend(upper: &[f64], lower: &[f64], w0: f64, w1: f64, dst: &mut [u8]) {
 /// The row loop of rustface's bilinear resampling: output row `i` (of `out`, `width` wide)
 /// blends source rows `first[i]` and `first[i] + 1` with the weights `w0[i]` and `w1[i]`; each
 /// source row is interpolated once, by `source`, into one of two buffers.
-#[inline(always)]
+#[target_feature(enable = "avx2")]
+#[inline]
 fn each_row(
     (first, w0, w1): (&[usize], &[f64], &[f64]),
     rows: [&mut [f64]; 2],
@@ -171,8 +172,7 @@ fn each_row(
             }
         }
         have = Some(r);
-        // SAFETY: the processor has AVX2 (the callers' feature).
-        unsafe { blend(rows[top], rows[top ^ 1], a, b, dst) };
+        blend(rows[top], rows[top ^ 1], a, b, dst);
     }
 }
 
