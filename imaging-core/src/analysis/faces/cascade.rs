@@ -495,8 +495,7 @@ fn window_table(size: u32) -> ([usize; N], [f64; N], [f64; N]) {
     t
 }
 
-with_avx2! {
-/// [`resize_bilinear`] to another size, portably.
+/// [`resize_bilinear`] to another size, portably (on x86-64 only where there is no AVX2).
 fn resize_portably(src: &GrayRef, width: u32, height: u32, dst: &mut Vec<u8>) {
     dst.clear();
     let sw = src.width as usize;
@@ -528,7 +527,6 @@ fn resize_portably(src: &GrayRef, width: u32, height: u32, dst: &mut Vec<u8>) {
             *d = to_u8(w0 * t + w1 * b);
         }
     }
-}
 }
 
 /// Row `iy` of the box at column `x`, `len` wide, interpolated horizontally by `table`
