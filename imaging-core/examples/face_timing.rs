@@ -9,15 +9,12 @@
 
 use imaging_core::analysis::faces::{detect_faces, FACE_DETECTION_SIDE};
 use imaging_core::{decode, render_renditions, Limits, RenditionOptions};
-use std::path::PathBuf;
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 use std::time::{Duration, Instant};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = std::env::var_os("PHOTO_SUITE_PHOTOS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/photos"))
-        });
     let mut folders: Vec<String> = std::env::args().skip(1).collect();
     if folders.is_empty() {
         folders.push("faces".into());
@@ -27,12 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..RenditionOptions::default()
     };
     for folder in folders {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(&folder))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
-            .collect();
-        paths.sort();
-        for path in paths {
+        for path in common::photo_paths(&folder) {
             let name = path.file_name().unwrap_or_default().to_string_lossy();
             let set = render_renditions(&std::fs::read(&path)?, &options)?;
             let Some(rendition) = set.renditions.first() else {
