@@ -22,8 +22,8 @@
 //! scale. It does not drop painted faces, which are faces to the model: a portrait on a wall is
 //! detected.
 //!
-//! Cost, on one core with AVX2 (`examples/face_timing.rs`, medians of runs): under 1 ms for a
-//! thumbnail, 14-20 ms for a 1-MP image, 37-42 ms for a 2048-px rendition of a photo and 58 ms
+//! Cost, on one core with AVX2 (`examples/face_timing.rs --rounds 10`, medians): under 1 ms for
+//! a thumbnail, 14-20 ms for a 1-MP image, 37-42 ms for a 2048-px rendition of a photo and 57 ms
 //! for the group photo, whose many faces go through every stage. About 40% of the time is the LAB
 //! classifiers on the pyramid, 50% the SURF-MLP stages on the thousands of windows the LAB
 //! classifiers pass, the rest the grey working image and the second looks.
