@@ -9,6 +9,9 @@
 //! photo's line gives the median and the range over the rounds (a shared machine's noise moves
 //! single rounds a lot), and a last line names the slowest photo by that median: the figure to
 //! hold against a per-photo target.
+//!
+//! On x86-64, `PHOTO_SUITE_FACES_NO_AVX2=1` times the cascade's baseline code instead of its
+//! AVX2 code: what x86-64 processors without AVX2 run, and the same source as the arm64 build.
 
 use imaging_core::analysis::faces::{detect_faces, FACE_DETECTION_SIDE};
 use imaging_core::{decode, render_renditions, Limits, RenditionOptions};
@@ -39,6 +42,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sizes: vec![FACE_DETECTION_SIDE],
         ..RenditionOptions::default()
     };
+    if std::env::var_os("PHOTO_SUITE_FACES_NO_AVX2").is_some() {
+        println!("PHOTO_SUITE_FACES_NO_AVX2 is set: the cascade's baseline code (no AVX2)");
+    }
     let mut slowest: Option<(String, f64)> = None;
     for folder in folders {
         for path in common::photo_paths(&folder) {

@@ -8,7 +8,7 @@
 //! resolved and it is embedded here with `include_bytes!`: nothing is fetched at run time. The
 //! cascade itself is evaluated by `faces/cascade.rs`, our own code written for speed on one
 //! core: it gives rustface's boxes and scores (a test compares them) in a sixth to an eighth
-//! of the time on a processor with AVX2, about a third with the portable code.
+//! of the time on a processor with AVX2, about a quarter with the baseline code.
 //!
 //! The cascade looks at 40x40 windows over an image pyramid that starts at the size it is
 //! given, so that size sets both the smallest face found and the cost. The photo is reduced

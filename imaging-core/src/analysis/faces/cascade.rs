@@ -77,16 +77,27 @@ macro_rules! with_avx2 {
     };
 }
 
-/// Whether the AVX2 copies may run: the processor has AVX2 (and, in tests, the baseline
-/// copies are not being checked: see [`baseline_only`]).
+/// Whether the AVX2 copies may run: the processor has AVX2, the environment variable
+/// [`NO_AVX2_VARIABLE`] was not set when the process first asked, and, in tests, the baseline
+/// copies are not being checked (see [`baseline_only`]).
 #[cfg(target_arch = "x86_64")]
 fn avx2_available() -> bool {
     #[cfg(test)]
     if BASELINE_ONLY.with(std::cell::Cell::get) {
         return false;
     }
-    std::arch::is_x86_feature_detected!("avx2")
+    static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVX2.get_or_init(|| {
+        std::env::var_os(NO_AVX2_VARIABLE).is_none() && std::arch::is_x86_feature_detected!("avx2")
+    })
 }
+
+/// Set (to anything) in the environment, it makes the cascade run its baseline code on an x86-64
+/// with AVX2: what other x86-64 processors run, and the closest this machine comes to the
+/// arm64 build (the same source, on vectors as wide). For timing that code
+/// (`examples/face_timing.rs`); the detections are the same either way.
+#[cfg(target_arch = "x86_64")]
+const NO_AVX2_VARIABLE: &str = "PHOTO_SUITE_FACES_NO_AVX2";
 
 #[cfg(test)]
 thread_local! {
@@ -1095,31 +1106,37 @@ fn surf_columns(window: &[u8; AREA], planes: &mut [i16; PLANES]) {
         for ((d, u), w) in dy.iter_mut().zip(&up).zip(&down) {
             *d = (w - u) * k;
         }
-        // The channels of this row: where the other gradient is not negative, then where it is.
-        let mut values = [[0i16; N]; CHANNELS];
-        for x in 0..N {
-            let (gx, gy) = (dx[x], dy[x]);
-            // All ones where the other gradient is negative.
-            let (ny, nx) = (gy >> 15, gx >> 15);
-            let (ax, ay) = (gx.abs(), gy.abs());
-            values[0][x] = gx & !ny;
-            values[1][x] = ax & !ny;
-            values[2][x] = gx & ny;
-            values[3][x] = ax & ny;
-            values[4][x] = gy & !nx;
-            values[5][x] = ay & !nx;
-            values[6][x] = gy & nx;
-            values[7][x] = ay & nx;
-        }
-        for (plane, values) in planes.chunks_exact_mut(PLANE).zip(&values) {
-            let (above, below) = plane.split_at_mut((y + 1) * N);
-            for ((out, prev), v) in below[..N].iter_mut().zip(&above[y * N..]).zip(values) {
-                *out = prev + v;
+        // The channels of this row, `COLUMNS` columns at a time (kept in registers): where the
+        // other gradient is not negative, then where it is; each added to the sums above it.
+        for x0 in (0..N).step_by(COLUMNS) {
+            let mut values = [[0i16; COLUMNS]; CHANNELS];
+            for x in 0..COLUMNS {
+                let (gx, gy) = (dx[x0 + x], dy[x0 + x]);
+                // All ones where the other gradient is negative.
+                let (ny, nx) = (gy >> 15, gx >> 15);
+                let (ax, ay) = (gx.abs(), gy.abs());
+                values[0][x] = gx & !ny;
+                values[1][x] = ax & !ny;
+                values[2][x] = gx & ny;
+                values[3][x] = ax & ny;
+                values[4][x] = gy & !nx;
+                values[5][x] = ay & !nx;
+                values[6][x] = gy & nx;
+                values[7][x] = ay & nx;
+            }
+            for (plane, values) in planes.chunks_exact_mut(PLANE).zip(&values) {
+                let prev = &plane[y * N + x0..][..COLUMNS];
+                let next: [i16; COLUMNS] = std::array::from_fn(|l| prev[l] + values[l]);
+                plane[(y + 1) * N + x0..][..COLUMNS].copy_from_slice(&next);
             }
         }
     }
 }
 }
+
+/// Columns of a window that [`surf_columns`] takes at a time (a divisor of 40): eight 16-bit
+/// lanes, one 128-bit vector, so that each column block's values stay in registers.
+const COLUMNS: usize = 8;
 
 /// The network's input for the window whose column sums are in `planes`, appended to `input`:
 /// for each patch, its four cells' channel sums, normalised.
