@@ -23,10 +23,12 @@
 //! detected.
 //!
 //! Cost, on one core with AVX2 (`examples/face_timing.rs --rounds 10`, medians): under 1 ms for
-//! a thumbnail, 14-20 ms for a 1-MP image, 37-42 ms for a 2048-px rendition of a photo and 57 ms
-//! for the group photo, whose many faces go through every stage. About 40% of the time is the LAB
-//! classifiers on the pyramid, 50% the SURF-MLP stages on the thousands of windows the LAB
-//! classifiers pass, the rest the grey working image and the second looks.
+//! a thumbnail, 14-20 ms for a 1-MP image, 37-48 ms for most 2048-px renditions, 57 ms for the
+//! group photo, whose many faces go through every stage, and up to 73 ms for a photo of much
+//! fine texture (a wisteria in flower), whose windows pass the LAB classifiers in numbers. About
+//! 40% of the time is the LAB classifiers on the pyramid, 50% the SURF-MLP stages on the
+//! thousands of windows the LAB classifiers pass, the rest the grey working image and the second
+//! looks.
 
 use crate::analysis::geometry::Rect;
 use crate::pixels::RgbImage;
