@@ -110,16 +110,22 @@ pub(crate) fn on_one_processor<T>(f: impl FnOnce() -> T) -> T {
         // SAFETY: pid 0 is the calling thread; `old` is a writable set of `size` bytes.
         let read = unsafe { sched_getaffinity(0, size, &mut old) } == 0;
         let first = old.iter().enumerate().find(|(_, w)| **w != 0);
+        /// Gives the thread back its processors when dropped, also when `f` unwinds.
+        struct Restore(CpuSet);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                // SAFETY: pid 0 is the calling thread; the set is the one the kernel gave it.
+                // Should this fail, the thread stays on one processor: slower, never wrong.
+                unsafe { sched_setaffinity(0, std::mem::size_of::<CpuSet>(), &self.0) };
+            }
+        }
         if let (true, Some((word, bits))) = (read, first) {
             let mut one: CpuSet = [0; 16];
             one[word] = 1 << bits.trailing_zeros();
             // SAFETY: as above; `one` names a processor the thread may already run on.
             if unsafe { sched_setaffinity(0, size, &one) } == 0 {
-                let result = f();
-                // SAFETY: as above; `old` is the set the kernel gave us. Should it fail, the
-                // thread stays on one processor: slower, never wrong.
-                unsafe { sched_setaffinity(0, size, &old) };
-                return result;
+                let _restore = Restore(old);
+                return f();
             }
         }
     }
@@ -171,6 +177,9 @@ mod tests {
         let inside = super::on_one_processor(processors);
         assert_eq!(inside, 1, "one processor inside");
         assert_eq!(processors(), before, "the thread's processors back after");
+        let unwound = std::panic::catch_unwind(|| super::on_one_processor(|| panic!("decoder")));
+        assert!(unwound.is_err());
+        assert_eq!(processors(), before, "and after a panic inside");
     }
 
     #[test]
