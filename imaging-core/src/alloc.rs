@@ -87,8 +87,8 @@ pub fn trim_memory_above(budget: u64) -> bool {
     }
 }
 
-/// Runs `f` with the calling thread allowed on one processor only (the first it may use), then
-/// gives it back the processors it had. For decoders that size their thread pools from the
+/// Runs `f` with the calling thread allowed on one processor only (the one it is running on, so
+/// that threads doing this at once stay spread), then gives it back the processors it had. For decoders that size their thread pools from the
 /// caller's processor affinity: dav1d (AVIF, through libheif, which leaves dav1d's thread
 /// count at its default) decodes with frame threading on two or more processors, and that
 /// keeps a whole frame of coefficients besides the picture: 4 bytes a sample, about 250 MB for
@@ -104,12 +104,18 @@ pub(crate) fn on_one_processor<T>(f: impl FnOnce() -> T) -> T {
         unsafe extern "C" {
             fn sched_getaffinity(pid: i32, size: usize, mask: *mut CpuSet) -> i32;
             fn sched_setaffinity(pid: i32, size: usize, mask: *const CpuSet) -> i32;
+            fn sched_getcpu() -> i32;
         }
         let size = std::mem::size_of::<CpuSet>();
         let mut old: CpuSet = [0; 16];
         // SAFETY: pid 0 is the calling thread; `old` is a writable set of `size` bytes.
         let read = unsafe { sched_getaffinity(0, size, &mut old) } == 0;
-        let first = old.iter().enumerate().find(|(_, w)| **w != 0);
+        let allowed = |cpu: usize| cpu < 1024 && old[cpu / 64] >> (cpu % 64) & 1 == 1;
+        // SAFETY: sched_getcpu takes nothing and only reads where the thread runs.
+        let current = usize::try_from(unsafe { sched_getcpu() }).ok();
+        let cpu = current
+            .filter(|&cpu| allowed(cpu))
+            .or_else(|| (0..1024).find(|&c| allowed(c)));
         /// Gives the thread back its processors when dropped, also when `f` unwinds.
         struct Restore(CpuSet);
         impl Drop for Restore {
@@ -119,9 +125,9 @@ pub(crate) fn on_one_processor<T>(f: impl FnOnce() -> T) -> T {
                 unsafe { sched_setaffinity(0, std::mem::size_of::<CpuSet>(), &self.0) };
             }
         }
-        if let (true, Some((word, bits))) = (read, first) {
+        if let (true, Some(cpu)) = (read, cpu) {
             let mut one: CpuSet = [0; 16];
-            one[word] = 1 << bits.trailing_zeros();
+            one[cpu / 64] = 1 << (cpu % 64);
             // SAFETY: as above; `one` names a processor the thread may already run on.
             if unsafe { sched_setaffinity(0, size, &one) } == 0 {
                 let _restore = Restore(old);
