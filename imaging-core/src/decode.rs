@@ -241,11 +241,12 @@ fn decode_heif(bytes: &[u8], limits: &Limits, format: ImageFormat) -> Result<Dec
     limits.check_dimensions(width, height)?;
     let bits = handle.luma_bits_per_pixel();
     let needed = heif_decode_bytes(width, height, bits, handle.has_alpha_channel());
-    if needed > limits.max_alloc_bytes() {
+    let budget = limits.max_alloc_bytes();
+    if needed > budget {
         return Err(LimitExceeded::Allocation(format!(
             "a {width}x{height} {bits}-bit {format} takes about {} MiB to decode, over {} MiB",
             needed >> 20,
-            limits.max_alloc_bytes() >> 20
+            budget >> 20
         ))
         .into());
     }
@@ -336,7 +337,6 @@ fn decode_heif(bytes: &[u8], limits: &Limits, format: ImageFormat) -> Result<Dec
     })
 }
 
-/// HEIF EXIF blocks start with a 4-byte offset to the TIFF header.
 /// Bytes a HEIF/AVIF decode holds at its peak, estimated from the size, the bit depth and
 /// whether there is alpha: the decoder's planes and libheif's copy of them (taken as 4:4:4,
 /// the largest), then the 8-bit RGB result and our copy of it. 18 bytes a pixel for 10-bit,
@@ -348,6 +348,7 @@ fn heif_decode_bytes(width: u32, height: u32, luma_bits: u8, alpha: bool) -> u64
     u64::from(width) * u64::from(height) * channels * (2 * sample_bytes + 2)
 }
 
+/// HEIF EXIF blocks start with a 4-byte offset to the TIFF header.
 fn heif_exif_tiff(block: &[u8]) -> Option<Vec<u8>> {
     let offset = u32::from_be_bytes(block.get(..4)?.try_into().ok()?) as usize;
     block.get(4 + offset..).map(<[u8]>::to_vec)
