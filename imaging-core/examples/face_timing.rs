@@ -1,8 +1,8 @@
 //! Times `detect_faces` on the photo corpus, per photo, on the rendition the detector wants.
 //!
 //! `cargo run --release -p imaging-core --example face_timing -- [--rounds N] [folder ...]`
-//! (default: every folder of good photos, faces, camera, exif-orientation and formats, one
-//! round: the per-photo target is about any photo); photos are found like the tests find them
+//! (default: every folder of good photos, `common::GOOD_FOLDERS`, one round: the per-photo
+//! target is about any photo); photos are found like the tests find them
 //! (`PHOTO_SUITE_PHOTOS`). Single-threaded, after a warm-up that loads the model. A round times
 //! five runs and keeps the best elapsed time and the mean CPU time of the thread (Linux:
 //! `/proc/thread-self/schedstat`, updated at scheduler ticks, so a few ms either way for one
@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if folders.is_empty() {
-        folders.extend(["faces", "camera", "exif-orientation", "formats"].map(String::from));
+        folders.extend(common::GOOD_FOLDERS.map(String::from));
     }
     let options = RenditionOptions {
         sizes: vec![FACE_DETECTION_SIDE],

@@ -124,7 +124,7 @@ fn covered(outer: &Rect, inner: &Rect) -> f64 {
 #[test]
 fn every_corpus_photo_gets_an_roi_and_seven_valid_crops() {
     let mut count = 0;
-    for folder in ["camera", "faces", "exif-orientation", "formats"] {
+    for folder in common::GOOD_FOLDERS {
         for (name, bytes) in photos_in(folder) {
             let photo = load(folder, &name, &bytes);
             let start = std::time::Instant::now();

@@ -3,14 +3,19 @@
 
 mod common;
 
+/// The corpus's 10-bit AVIF (3681x5594, 4:4:4, Display P3).
+fn ten_bit_avif() -> Vec<u8> {
+    std::fs::read(common::photos_dir().join("formats/avif_10bit_hdr_p3_nclx.avif"))
+        .expect("the corpus's 10-bit AVIF")
+}
+
 /// The corpus's 10-bit AVIF (20.6 MP, 4:4:4) decodes within 350 MB of peak memory. This test
 /// measured 528 MB when dav1d ran on both processors here (frame threading keeps a frame of
 /// coefficients besides the picture); `photo-suite analyze` now peaks at 277 MB on it.
 #[test]
 #[cfg(target_os = "linux")]
 fn a_20_mp_10_bit_avif_decodes_within_350_mb() {
-    let bytes = std::fs::read(common::photos_dir().join("formats/avif_10bit_hdr_p3_nclx.avif"))
-        .expect("the corpus's 10-bit AVIF");
+    let bytes = ten_bit_avif();
     let before = imaging_core::peak_resident_bytes().expect("Linux tells the peak");
     let decoded =
         imaging_core::decode(&bytes, &imaging_core::Limits::default(), None).expect("decodes");
@@ -34,8 +39,7 @@ fn a_20_mp_10_bit_avif_decodes_within_350_mb() {
 /// a pixel: 353 MiB) does not.
 #[test]
 fn a_10_bit_avif_over_the_allocation_bound_is_refused_before_decoding() {
-    let bytes = std::fs::read(common::photos_dir().join("formats/avif_10bit_hdr_p3_nclx.avif"))
-        .expect("the corpus's 10-bit AVIF");
+    let bytes = ten_bit_avif();
     let limits = imaging_core::Limits {
         max_pixels: 40_000_000,
         ..imaging_core::Limits::default()

@@ -13,6 +13,9 @@ pub fn photos_dir() -> PathBuf {
         })
 }
 
+/// The corpus folders of good photos (every one but `broken/`).
+pub const GOOD_FOLDERS: [&str; 4] = ["camera", "faces", "exif-orientation", "formats"];
+
 /// The files of one corpus folder, sorted by name; a missing or empty folder fails the test.
 pub fn photo_paths(folder: &str) -> Vec<PathBuf> {
     let dir = photos_dir().join(folder);
