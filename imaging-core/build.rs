@@ -4,8 +4,9 @@
 //!    package (`model/seeta_fd_frontal_v1.0.bin`, BSD-2-Clause like the crate). rustface has no
 //!    API that hands out its own model bytes, so the build asks cargo where the resolved
 //!    rustface package lives and copies the file into `OUT_DIR`; `analysis::faces` then embeds
-//!    it with `include_bytes!`. Nothing is downloaded: the file comes with the crate cargo
-//!    already fetched.
+//!    it with `include_bytes!`. The model is not downloaded: the file comes with the crate
+//!    cargo already fetched (cargo metadata may fetch the workspace's other locked packages on
+//!    a fresh machine: see `rustface_dir`).
 //! 2. For the arm64 Lambda only (target aarch64-unknown-linux-gnu): links libheif with its HEIC
 //!    (libde265) and AVIF (dav1d) decoders statically, from the folder scripts/aarch64-deps.sh
 //!    fills and .cargo/config.toml names; libheif-sys's own probe is switched off for that
@@ -39,12 +40,27 @@ fn rustface_dir() -> PathBuf {
         .join("Cargo.toml");
     // Only this build's target platform: packages of other platforms may not be downloaded.
     let target = std::env::var("TARGET").expect("cargo sets TARGET");
-    let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline"])
-        .args(["--filter-platform", &target, "--manifest-path"])
-        .arg(&manifest)
-        .output()
-        .expect("running cargo metadata");
+    let metadata = |offline: bool| {
+        let mut command = Command::new(&cargo);
+        command.args(["metadata", "--format-version", "1"]);
+        if offline {
+            command.arg("--offline");
+        }
+        command
+            .args(["--filter-platform", &target, "--manifest-path"])
+            .arg(&manifest)
+            .output()
+            .expect("running cargo metadata")
+    };
+    // Offline first: nothing is fetched when every package is at hand. But cargo metadata
+    // describes the whole workspace, and a build of one package (`./run` builds only the CLI)
+    // fetches only that package's dependencies: on a fresh machine the others (the benches'
+    // criterion and its dependencies) are missing, and cargo fetches them, as the locked
+    // packages any other build of the workspace would fetch.
+    let output = match metadata(true) {
+        output if output.status.success() => output,
+        _ => metadata(false),
+    };
     assert!(
         output.status.success(),
         "cargo metadata failed: {}",
