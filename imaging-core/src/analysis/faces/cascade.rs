@@ -36,6 +36,9 @@
 //!   truncates to bytes by adding 2^52 instead of a saturating conversion per value.
 //! - The merging compares a box only with the boxes whose corners are close enough to overlap
 //!   it as much as asked (a grid), not with all of them.
+//! - A SURF-MLP stage resamples and sums only the columns of the window its patches read (the
+//!   first stage, which sees most windows, 33 of 40), and a window that two views proposed
+//!   goes through it once.
 //! - The SURF-MLP stages take the cell sums from 8 gradient channels summed down the columns
 //!   in 16-bit lanes. The windows of a stage go through its perceptron eight at a time: the
 //!   dot products run on eight lanes, two weight rows by four windows, so that the weights
@@ -149,6 +152,10 @@ struct LabClassifier {
 struct Mlp {
     /// Patches (x, y, width, height) in the 40x40 window whose features feed the network.
     patches: Vec<(u32, u32, u32, u32)>,
+    /// The right edge of the patches, in the window: the stage reads the gradients of the
+    /// columns before it, which take the pixels of one more column. The first stage's patches
+    /// end at column 32: it resamples and sums a sixth less of each window.
+    right: usize,
     threshold: f32,
     layers: Vec<Layer>,
 }
@@ -299,7 +306,13 @@ fn read_mlp(r: &mut Reader, pool: &[(u32, u32, u32, u32)]) -> Option<Mlp> {
         inputs = outputs;
     }
     // The last layer gives the score and the three box corrections.
+    let right = patches
+        .iter()
+        .map(|p| (p.0 + p.2) as usize)
+        .max()
+        .unwrap_or(N);
     (inputs == 4).then_some(Mlp {
+        right,
         patches,
         threshold,
         layers: out,
@@ -437,8 +450,23 @@ pub(super) fn detect(
             // Verified in reading order, for the caches (the windows are read from the image),
             // but kept in their order: the merging keeps the first of boxes with equal scores.
             let mut order: Vec<usize> = (0..proposals.len()).collect();
-            order.sort_by_key(|&i| (proposals[i].y, proposals[i].x));
-            let keep = verify(mlp, &image, &mut proposals, &order, scratch);
+            let window = |c: &Candidate| (c.y, c.x, c.size);
+            order.sort_by_key(|&i| window(&proposals[i]));
+            // A window that two views proposed (about one in fifteen of the first stage's) is
+            // verified once: the other takes its answer.
+            let mut copies = Vec::new();
+            order.dedup_by(|later, earlier| {
+                let same = window(&proposals[*later]) == window(&proposals[*earlier]);
+                if same {
+                    copies.push((*later, *earlier));
+                }
+                same
+            });
+            let mut keep = verify(mlp, &image, &mut proposals, &order, scratch);
+            for (copy, of) in copies {
+                proposals[copy] = proposals[of];
+                keep[copy] = keep[of];
+            }
             let mut kept = keep.into_iter();
             proposals.retain(|_| kept.next().unwrap_or(false));
             if k + 1 < stages.len() {
@@ -910,15 +938,15 @@ fn verify(
             }
             window40(
                 image,
-                (c.x, c.y),
-                c.size,
+                (c.x, c.y, c.size),
+                (mlp.right + 1).min(N),
                 &mut scratch.window40,
                 &mut scratch.resampler,
             );
             // rustface then moves a box that starts above or left of the image to its edge.
             c.x = c.x.max(0);
             c.y = c.y.max(0);
-            surf_columns(&scratch.window40, &mut scratch.planes);
+            surf_columns(&scratch.window40, mlp.right, &mut scratch.planes);
             features(mlp, &scratch.planes, &mut scratch.input);
             batch[count] = i;
             count += 1;
@@ -991,14 +1019,16 @@ struct Resampler {
 }
 
 /// The square at (`x`, `y`) of side `size`, zero outside the image, brought to 40x40 by
-/// rustface's bilinear resampling.
+/// rustface's bilinear resampling: the first `columns` (at most 40) of each row, the rest of
+/// `out` left as it was.
 fn window40(
     image: &GrayRef,
-    (x, y): (i32, i32),
-    size: u32,
+    (x, y, size): (i32, i32, u32),
+    columns: usize,
     out: &mut [u8; AREA],
     resampler: &mut Resampler,
 ) {
+    let columns = columns.min(N);
     let pad = &mut resampler.pad;
     if size as usize == N {
         for (r, dst) in out.chunks_exact_mut(N).enumerate() {
@@ -1012,19 +1042,27 @@ fn window40(
     #[cfg(target_arch = "x86_64")]
     if avx2_available() {
         // SAFETY: the processor has AVX2, as just checked.
-        return unsafe { x86::window40(image, (x, y), size, out, resampler) };
+        return unsafe { x86::window40(image, (x, y, size), columns, out, resampler) };
     }
-    resample40(image, x, y, size, out, pad);
+    resample40(image, (x, y, size), columns, out, pad);
 }
 
 /// [`window40`] for a `size` other than 40, portably.
-fn resample40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut [u8; AREA], pad: &mut Vec<u8>) {
+fn resample40(
+    image: &GrayRef,
+    (x, y, size): (i32, i32, u32),
+    columns: usize,
+    out: &mut [u8; AREA],
+    pad: &mut Vec<u8>,
+) {
     let (x, y, len) = (i64::from(x), i64::from(y), size as usize);
     let (first, w0, w1) = window_table(size);
     // Horizontal interpolation of a source row, as rustface computes it.
     let table = (&first[..], &w0[..], &w1[..]);
     // The two source rows in use, interpolated; `top` says which is the upper one.
     let mut rows = [[0.0f64; N]; 2];
+    let [upper, lower] = &mut rows;
+    let rows = [&mut upper[..columns], &mut lower[..columns]];
     let mut top = 0;
     let mut have: Option<usize> = None;
     for (i, dst) in out.chunks_exact_mut(N).enumerate() {
@@ -1033,31 +1071,17 @@ fn resample40(image: &GrayRef, x: i32, y: i32, size: u32, out: &mut [u8; AREA], 
             Some(h) if h == r => {}
             Some(h) if h + 1 == r => {
                 top ^= 1;
-                resample_row(
-                    image,
-                    (x, y + r as i64 + 1),
-                    len,
-                    table,
-                    &mut rows[top ^ 1],
-                    pad,
-                );
+                resample_row(image, (x, y + r as i64 + 1), len, table, rows[top ^ 1], pad);
             }
             _ => {
-                resample_row(image, (x, y + r as i64), len, table, &mut rows[top], pad);
-                resample_row(
-                    image,
-                    (x, y + r as i64 + 1),
-                    len,
-                    table,
-                    &mut rows[top ^ 1],
-                    pad,
-                );
+                resample_row(image, (x, y + r as i64), len, table, rows[top], pad);
+                resample_row(image, (x, y + r as i64 + 1), len, table, rows[top ^ 1], pad);
             }
         }
         have = Some(r);
-        let (upper, lower) = (&rows[top], &rows[top ^ 1]);
+        let (upper, lower) = (&*rows[top], &*rows[top ^ 1]);
         let (a, b) = (w0[i], w1[i]);
-        for ((d, t), u) in dst.iter_mut().zip(upper).zip(lower) {
+        for ((d, t), u) in dst[..columns].iter_mut().zip(upper).zip(lower) {
             *d = to_u8(a * t + b * u);
         }
     }
@@ -1075,11 +1099,16 @@ with_avx2! {
 /// |dx| there, dx where dy < 0, |dx| there, then the same for dy split by the sign of dx.
 /// Gradients are central differences, doubled one-sided ones at the borders.
 ///
+/// Only the columns before `right` (rounded up to a block of [`COLUMNS`]) are summed; their
+/// gradients take the pixels of the columns up to `right` (included, where inside). The others
+/// keep what they held.
+///
 /// A gradient is at most 510 in size, a column of 40 at most 20400: 16-bit lanes hold them.
-fn surf_columns(window: &[u8; AREA], planes: &mut [i16; PLANES]) {
+fn surf_columns(window: &[u8; AREA], right: usize, planes: &mut [i16; PLANES]) {
     let planes = &mut planes[..CHANNELS * PLANE];
+    let width = right.div_ceil(COLUMNS).clamp(1, N / COLUMNS) * COLUMNS;
     for plane in planes.chunks_exact_mut(PLANE) {
-        plane[..N].fill(0);
+        plane[..width].fill(0);
     }
     #[inline(always)]
     fn pixel_row(window: &[u8; AREA], y: usize) -> [i16; N] {
@@ -1108,7 +1137,7 @@ fn surf_columns(window: &[u8; AREA], planes: &mut [i16; PLANES]) {
         }
         // The channels of this row, `COLUMNS` columns at a time (kept in registers): where the
         // other gradient is not negative, then where it is; each added to the sums above it.
-        for x0 in (0..N).step_by(COLUMNS) {
+        for x0 in (0..width).step_by(COLUMNS) {
             let mut values = [[0i16; COLUMNS]; CHANNELS];
             for x in 0..COLUMNS {
                 let (gx, gy) = (dx[x0 + x], dy[x0 + x]);
