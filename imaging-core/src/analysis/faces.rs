@@ -25,8 +25,8 @@
 //! detected.
 //!
 //! Cost, on one core with AVX2 (`examples/face_timing.rs --rounds 5`, medians): under 1 ms for
-//! a thumbnail, 14-20 ms for a 1-MP image, 22-35 ms for most 2048-px renditions, 50 ms for the
-//! group photo, whose many faces go through every stage, and up to 57 ms for a photo of much
+//! a thumbnail, 13-19 ms for a 1-MP image, 22-35 ms for most 2048-px renditions, 47 ms for the
+//! group photo, whose many faces go through every stage, and up to 54 ms for a photo of much
 //! fine texture (a wisteria in flower), whose windows pass the LAB classifiers in numbers. About
 //! 40% of the time is the LAB classifiers on the pyramid, 50% the SURF-MLP stages on the
 //! thousands of windows the LAB classifiers pass, the rest the grey working image and the second

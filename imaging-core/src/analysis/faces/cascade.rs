@@ -28,8 +28,8 @@
 //!   10 features at a time (flat tables), four windows in step, then drops without a branch the
 //!   windows whose score fell under the group's threshold: the processor overlaps the additions
 //!   of successive windows instead of mispredicting where each one stops (two thirds of the
-//!   windows pass the first group). The grey variance is computed only for the rare window
-//!   that passes.
+//!   windows pass the first group); the codes' bounds are checked once a row, not at each of
+//!   the millions of reads. The grey variance is computed only for the rare window that passes.
 //! - Bilinear resampling (the pyramid and the SURF windows) uses per-column and per-row tables,
 //!   interpolates each source row once, gathers the pixels before the arithmetic (each pair of
 //!   neighbours in one load, checked against the row once) so that it runs on vectors, and
@@ -708,6 +708,16 @@ fn lab_row(
     scores.resize(count, 0.0);
     alive.clear();
     alive.extend(0..count as u32);
+    // Every code read below, at `k * step + offset` for a window `k < count`, lies in `codes`:
+    // checked once here rather than at each read (a compare and a branch each).
+    let reach = offsets.iter().copied().max().unwrap_or(0);
+    assert!(count == 0 || (count - 1) * step + reach < codes.len());
+    let code = |k: usize, offset: usize| -> usize {
+        debug_assert!(k < count && offset <= reach);
+        // SAFETY: `k < count` (an index of `alive`) and `offset <= reach`: inside `codes`, as
+        // asserted above.
+        usize::from(unsafe { *codes.get_unchecked(k * step + offset) })
+    };
     let groups = offsets
         .chunks_exact(LAB_GROUP)
         .zip(lab.weights.chunks_exact(LAB_GROUP))
@@ -719,11 +729,10 @@ fn lab_row(
         let quads = alive.len() / 4 * 4;
         for i in (0..quads).step_by(4) {
             let ks: [usize; 4] = std::array::from_fn(|j| alive[i + j] as usize);
-            let windows: [&[u8]; 4] = std::array::from_fn(|j| &codes[ks[j] * step..]);
             let mut sums: [f32; 4] = std::array::from_fn(|j| scores[ks[j]]);
             for (&offset, table) in offsets.iter().zip(tables) {
-                for (sum, window) in sums.iter_mut().zip(&windows) {
-                    *sum += table[usize::from(window[offset])];
+                for (sum, &k) in sums.iter_mut().zip(&ks) {
+                    *sum += table[code(k, offset)];
                 }
             }
             for (&k, &score) in ks.iter().zip(&sums) {
@@ -734,10 +743,9 @@ fn lab_row(
         }
         for i in quads..alive.len() {
             let k = alive[i] as usize;
-            let window = &codes[k * step..];
             let mut score = scores[k];
             for (&offset, table) in offsets.iter().zip(tables) {
-                score += table[usize::from(window[offset])];
+                score += table[code(k, offset)];
             }
             scores[k] = score;
             alive[kept] = k as u32;

@@ -399,7 +399,21 @@ mod tests {
         let (mut ours, mut theirs) = ([0u8; AREA], [0u8; AREA]);
         let mut resampler = Resampler::default();
         let mut pad = Vec::new();
-        for size in 41..=300u32 {
+        // Noise, and images whose values fall on or next to integers (a flat grey, a smooth
+        // ramp), where the truncation to bytes is the most sensitive to the arithmetic.
+        let flat = vec![137u8; pixels.len()];
+        let ramp: Vec<u8> = (0..pixels.len())
+            .map(|i| ((i % width as usize + i / width as usize) / 2) as u8)
+            .collect();
+        let images = [&pixels, &flat, &ramp].map(|pixels| GrayRef {
+            pixels,
+            width,
+            height,
+        });
+        for (image, size) in images
+            .iter()
+            .flat_map(|i| (41..=300u32).map(move |s| (i, s)))
+        {
             let reach = size as i32;
             for (x, y) in [
                 (0, 0),
@@ -414,8 +428,8 @@ mod tests {
                 // row is left as it was: only the first 33 are compared).
                 for columns in [N, 33] {
                     // SAFETY: the processor has AVX2, as checked above.
-                    unsafe { window40(&image, (x, y, size), columns, &mut ours, &mut resampler) };
-                    resample40(&image, (x, y, size), columns, &mut theirs, &mut pad);
+                    unsafe { window40(image, (x, y, size), columns, &mut ours, &mut resampler) };
+                    resample40(image, (x, y, size), columns, &mut theirs, &mut pad);
                     let rows = |w: &[u8; AREA]| {
                         w.chunks_exact(N)
                             .map(|r| r[..columns].to_vec())
