@@ -8,7 +8,7 @@ use imaging_core::{decode, render_renditions, Limits, RenditionOptions, RgbImage
 use std::path::PathBuf;
 
 mod common;
-use common::{photo_paths, photos_dir};
+use common::{photo_paths, photos_dir, GOOD_FOLDERS};
 
 /// The true number of real faces in every photo of the searched folders. `FACES=` notes of
 /// MANIFEST.tsv for faces/; the others were counted by looking at the photos.
@@ -83,8 +83,6 @@ const TRUE_FACES: &[(&str, usize)] = &[
     ("formats/webp_lossy_exif_icc_denali.webp", 0), // mountains
 ];
 
-const FOLDERS: [&str; 4] = ["faces", "camera", "exif-orientation", "formats"];
-
 /// The photos of one corpus folder as "folder/name", sorted; a missing folder fails the test.
 fn photos_in(folder: &str) -> Vec<(String, PathBuf)> {
     photo_paths(folder)
@@ -138,7 +136,7 @@ fn assert_well_formed(name: &str, image: &RgbImage, faces: &[Face]) {
 fn finds_nine_faces_in_ten_with_at_most_one_false_detection_over_the_corpus() {
     let mut report = Vec::new();
     let (mut seen, mut found, mut expected, mut false_detections) = (0, 0, 0, 0);
-    for folder in FOLDERS {
+    for folder in GOOD_FOLDERS {
         for (name, path) in photos_in(folder) {
             let truth = TRUE_FACES
                 .iter()

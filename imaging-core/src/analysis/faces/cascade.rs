@@ -1068,8 +1068,7 @@ fn resample40(
     // Horizontal interpolation of a source row, as rustface computes it.
     let table = (&first[..], &w0[..], &w1[..]);
     // The two source rows in use, interpolated; `top` says which is the upper one.
-    let mut rows = [[0.0f64; N]; 2];
-    let [upper, lower] = &mut rows;
+    let (mut upper, mut lower) = ([0.0f64; N], [0.0f64; N]);
     let rows = [&mut upper[..columns], &mut lower[..columns]];
     let mut top = 0;
     let mut have: Option<usize> = None;
