@@ -27,6 +27,22 @@ impl RgbImage {
         })
     }
 
+    /// An image of `width` x `height` whose pixel at (`x`, `y`) is `pixel(x, y)`, called in
+    /// row-major order.
+    pub fn from_fn(width: u32, height: u32, mut pixel: impl FnMut(u32, u32) -> [u8; 3]) -> Self {
+        let mut pixels = Vec::with_capacity(width as usize * height as usize * 3);
+        for y in 0..height {
+            for x in 0..width {
+                pixels.extend(pixel(x, y));
+            }
+        }
+        RgbImage {
+            width,
+            height,
+            pixels,
+        }
+    }
+
     /// Expands 1-byte grey pixels to RGB.
     pub(crate) fn from_gray(width: u32, height: u32, gray: &[u8]) -> Self {
         let pixels = gray.iter().flat_map(|&g| [g, g, g]).collect();

@@ -301,10 +301,7 @@ mod tests {
     use super::*;
 
     fn gradient(w: u32, h: u32) -> RgbImage {
-        let pixels = (0..h)
-            .flat_map(|y| (0..w).flat_map(move |x| [x as u8, y as u8, (x * 7 + y * 3) as u8]))
-            .collect();
-        RgbImage::from_raw(w, h, pixels).expect("size")
+        RgbImage::from_fn(w, h, |x, y| [x as u8, y as u8, (x * 7 + y * 3) as u8])
     }
 
     #[test]

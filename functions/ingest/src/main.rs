@@ -8,6 +8,7 @@ use photo_suite_functions::aws::{clients_from_env, S3Client, S3Store, SnsTopics}
 use photo_suite_functions::config::{kept_memory_bytes, IngestConfig};
 use photo_suite_functions::events::uploads;
 use photo_suite_functions::ingest::{ingest_upload, IngestSettings, Outcome, TransientError};
+use photo_suite_functions::logged;
 use photo_suite_functions::messages::{Message, PhotoFailed};
 use photo_suite_functions::metrics::IngestMetrics;
 use photo_suite_functions::ports::Publisher;
@@ -29,10 +30,7 @@ impl App {
         let mut skipped = 0u64;
         // A malformed event fails the invocation: after Lambda's retries it lands in the
         // dead-letter queue, where it can be looked at; nothing is silently dropped.
-        let records = uploads(&event.payload).map_err(|e| {
-            tracing::error!(error = %e, "malformed event");
-            Error::from(e.to_string())
-        })?;
+        let records = uploads(&event.payload).map_err(logged("malformed event"))?;
         for record in records {
             let upload = match record {
                 Ok(upload) => upload,
@@ -84,10 +82,7 @@ impl App {
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     imaging_core::tune_allocator_for_images();
-    let config = IngestConfig::from_env().map_err(|e| {
-        tracing::error!(error = %e, "invalid configuration");
-        Error::from(e.to_string())
-    })?;
+    let config = IngestConfig::from_env().map_err(logged("invalid configuration"))?;
     let (s3, sns) = clients_from_env().await;
     let app = App {
         kept_memory: kept_memory_bytes(|name| std::env::var(name).ok()),

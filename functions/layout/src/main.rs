@@ -8,6 +8,7 @@ use lambda_runtime::{service_fn, tracing, Error, LambdaEvent};
 use photo_suite_functions::aws::{clients_from_env, S3Store, SnsTopics};
 use photo_suite_functions::config::LayoutConfig;
 use photo_suite_functions::layout::{run_layout, LayoutOutcome, LayoutSettings};
+use photo_suite_functions::logged;
 use photo_suite_functions::requests::request_messages;
 use serde_json::{json, Value};
 
@@ -21,10 +22,7 @@ struct App {
 impl App {
     async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
         // A malformed SNS envelope fails the invocation (it ends in the dead-letter queue).
-        let messages = request_messages(&event.payload).map_err(|e| {
-            tracing::error!(error = %e, "malformed event");
-            Error::from(e.to_string())
-        })?;
+        let messages = request_messages(&event.payload).map_err(logged("malformed event"))?;
         let (mut ready, mut failed) = (Vec::new(), 0u32);
         for message in messages {
             match run_layout(message, &self.store, &self.topics, &self.settings)
@@ -42,10 +40,7 @@ impl App {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
-    let config = LayoutConfig::from_env().map_err(|e| {
-        tracing::error!(error = %e, "invalid configuration");
-        Error::from(e.to_string())
-    })?;
+    let config = LayoutConfig::from_env().map_err(logged("invalid configuration"))?;
     let (s3, sns) = clients_from_env().await;
     let app = App {
         store: S3Store::new(s3, config.output_bucket),

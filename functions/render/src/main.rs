@@ -7,6 +7,7 @@
 use lambda_runtime::{service_fn, tracing, Error, LambdaEvent};
 use photo_suite_functions::aws::{clients_from_env, S3Store, SnsTopics};
 use photo_suite_functions::config::{kept_memory_bytes, RenderConfig};
+use photo_suite_functions::logged;
 use photo_suite_functions::render::{run_render, RenderOutcome, RenderSettings};
 use photo_suite_functions::requests::request_messages;
 use serde_json::{json, Value};
@@ -23,10 +24,7 @@ struct App {
 
 impl App {
     async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, Error> {
-        let messages = request_messages(&event.payload).map_err(|e| {
-            tracing::error!(error = %e, "malformed event");
-            Error::from(e.to_string())
-        })?;
+        let messages = request_messages(&event.payload).map_err(logged("malformed event"))?;
         let (mut done, mut failed) = (Vec::new(), 0u32);
         for message in messages {
             let outcome = run_render(
@@ -52,10 +50,7 @@ impl App {
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     imaging_core::tune_allocator_for_images();
-    let config = RenderConfig::from_env().map_err(|e| {
-        tracing::error!(error = %e, "invalid configuration");
-        Error::from(e.to_string())
-    })?;
+    let config = RenderConfig::from_env().map_err(logged("invalid configuration"))?;
     let (s3, sns) = clients_from_env().await;
     let app = App {
         kept_memory: kept_memory_bytes(|name| std::env::var(name).ok()),

@@ -17,3 +17,13 @@ pub mod plan;
 pub mod ports;
 pub mod render;
 pub mod requests;
+
+/// For a Lambda's `map_err`: logs the error at error level with `what` as the message (the
+/// error in the `error` field) and turns it into its text, which the runtime reports as the
+/// invocation's error.
+pub fn logged<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> String {
+    move |e| {
+        tracing::error!(error = %e, "{what}");
+        e.to_string()
+    }
+}

@@ -307,18 +307,6 @@ fn hex(rgb: [u8; 3]) -> String {
 mod tests {
     use super::*;
 
-    fn image(width: u32, height: u32, f: impl Fn(u32, u32) -> [u8; 3]) -> RgbImage {
-        let pixels = (0..height)
-            .flat_map(|y| (0..width).map(move |x| (x, y)))
-            .flat_map(|(x, y)| f(x, y))
-            .collect();
-        RgbImage {
-            width,
-            height,
-            pixels,
-        }
-    }
-
     #[test]
     fn lab_round_trips_every_grey_and_the_primaries() {
         for v in 0..=255u8 {
@@ -334,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_single_pixel_is_its_own_palette() {
-        let colours = dominant_colors(&image(1, 1, |_, _| [0x1a, 0x2b, 0x3c]), 5);
+        let colours = dominant_colors(&RgbImage::from_fn(1, 1, |_, _| [0x1a, 0x2b, 0x3c]), 5);
         assert_eq!(
             colours,
             vec![DominantColor {
@@ -346,14 +334,14 @@ mod tests {
 
     #[test]
     fn nothing_is_asked_or_nothing_is_there() {
-        assert!(dominant_colors(&image(4, 4, |_, _| [1, 2, 3]), 0).is_empty());
-        assert!(dominant_colors(&image(0, 0, |_, _| [1, 2, 3]), 5).is_empty());
+        assert!(dominant_colors(&RgbImage::from_fn(4, 4, |_, _| [1, 2, 3]), 0).is_empty());
+        assert!(dominant_colors(&RgbImage::from_fn(0, 0, |_, _| [1, 2, 3]), 5).is_empty());
     }
 
     #[test]
     fn thirds_give_three_colours_in_order_of_area() {
         // 50 % green, 30 % white, 20 % black.
-        let img = image(100, 10, |x, _| match x {
+        let img = RgbImage::from_fn(100, 10, |x, _| match x {
             0..=49 => [0, 160, 0],
             50..=79 => [255, 255, 255],
             _ => [0, 0, 0],
@@ -371,7 +359,7 @@ mod tests {
 
     #[test]
     fn asking_for_fewer_merges_into_fewer() {
-        let img = image(90, 9, |x, _| match x / 30 {
+        let img = RgbImage::from_fn(90, 9, |x, _| match x / 30 {
             0 => [200, 30, 30],
             1 => [30, 200, 30],
             _ => [30, 30, 200],
@@ -386,7 +374,7 @@ mod tests {
 
     #[test]
     fn a_smooth_gradient_is_deterministic_and_sums_to_one() {
-        let img = image(300, 200, |x, y| {
+        let img = RgbImage::from_fn(300, 200, |x, y| {
             [(x * 255 / 299) as u8, (y * 255 / 199) as u8, 128]
         });
         let a = dominant_colors(&img, 5);

@@ -421,20 +421,6 @@ fn tones(luma: &Luma) -> (f64, f64, f64) {
 mod tests {
     use super::*;
 
-    fn image(width: u32, height: u32, mut f: impl FnMut(u32, u32) -> [u8; 3]) -> RgbImage {
-        let mut pixels = Vec::with_capacity(width as usize * height as usize * 3);
-        for y in 0..height {
-            for x in 0..width {
-                pixels.extend(f(x, y));
-            }
-        }
-        RgbImage {
-            width,
-            height,
-            pixels,
-        }
-    }
-
     /// The well-exposed grey.
     const MID: u8 = 110;
 
@@ -446,7 +432,7 @@ mod tests {
 
     #[test]
     fn a_single_pixel_has_no_detail_and_no_noise() {
-        let q = assess(&image(1, 1, |_, _| [MID, MID, MID]));
+        let q = assess(&RgbImage::from_fn(1, 1, |_, _| [MID, MID, MID]));
         assert!(in_unit(&q), "{q:?}");
         assert_eq!(q.sharpness, 0.0);
         assert_eq!(q.noise, 1.0);
@@ -456,7 +442,7 @@ mod tests {
 
     #[test]
     fn an_empty_image_scores_zero_without_panicking() {
-        let q = assess(&image(0, 0, |_, _| [0, 0, 0]));
+        let q = assess(&RgbImage::from_fn(0, 0, |_, _| [0, 0, 0]));
         assert!(in_unit(&q), "{q:?}");
         assert_eq!(q.sharpness, 0.0);
         assert_eq!(q.overall, 0.0);
@@ -464,7 +450,7 @@ mod tests {
 
     #[test]
     fn flat_grey_is_not_sharp_not_noisy_and_well_exposed() {
-        let q = assess(&image(64, 48, |_, _| [MID, MID, MID]));
+        let q = assess(&RgbImage::from_fn(64, 48, |_, _| [MID, MID, MID]));
         assert_eq!(q.sharpness, 0.0);
         assert_eq!(q.noise, 1.0);
         assert!(q.exposure > 0.99, "{q:?}");
@@ -472,9 +458,9 @@ mod tests {
 
     #[test]
     fn black_and_white_frames_are_badly_exposed() {
-        let black = assess(&image(32, 32, |_, _| [0, 0, 0]));
-        let white = assess(&image(32, 32, |_, _| [255, 255, 255]));
-        let grey = assess(&image(32, 32, |_, _| [MID, MID, MID]));
+        let black = assess(&RgbImage::from_fn(32, 32, |_, _| [0, 0, 0]));
+        let white = assess(&RgbImage::from_fn(32, 32, |_, _| [255, 255, 255]));
+        let grey = assess(&RgbImage::from_fn(32, 32, |_, _| [MID, MID, MID]));
         assert!(black.exposure < 0.01, "{black:?}");
         assert!(white.exposure < 0.01, "{white:?}");
         assert!(grey.exposure > black.exposure && grey.exposure > white.exposure);
@@ -482,7 +468,7 @@ mod tests {
 
     #[test]
     fn a_checkerboard_is_sharp_and_its_blur_is_less_sharp() {
-        let sharp = image(64, 64, |x, y| {
+        let sharp = RgbImage::from_fn(64, 64, |x, y| {
             if (x / 4 + y / 4) % 2 == 0 {
                 [40, 40, 40]
             } else {
@@ -490,7 +476,7 @@ mod tests {
             }
         });
         // A 3-tap box blur along x and y.
-        let soft = image(64, 64, |x, y| {
+        let soft = RgbImage::from_fn(64, 64, |x, y| {
             let mut sum = 0u32;
             for dy in -1i32..=1 {
                 for dx in -1i32..=1 {
@@ -529,7 +515,7 @@ mod tests {
         for sigma in [2.0f32, 6.0, 12.0] {
             let mut next = noise_source(7);
             let scale = sigma / (4.0f32 / 12.0).sqrt();
-            let img = image(256, 192, |x, _| {
+            let img = RgbImage::from_fn(256, 192, |x, _| {
                 let v = (60.0 + x as f32 * 0.5 + next() * scale)
                     .round()
                     .clamp(0.0, 255.0) as u8;
@@ -547,7 +533,7 @@ mod tests {
     fn noisier_is_worse() {
         let make = |sigma: f32| {
             let mut next = noise_source(11);
-            image(128, 128, |_, _| {
+            RgbImage::from_fn(128, 128, |_, _| {
                 let v = (f32::from(MID) + next() * sigma).round().clamp(0.0, 255.0) as u8;
                 [v, v, v]
             })
@@ -559,7 +545,7 @@ mod tests {
 
     #[test]
     fn the_working_scale_box_reduces_large_images_by_an_integer_factor() {
-        let img = image(2100, 30, |x, _| {
+        let img = RgbImage::from_fn(2100, 30, |x, _| {
             let v = (x % 2 * 200) as u8;
             [v, v, v]
         });
@@ -570,7 +556,8 @@ mod tests {
 
     #[test]
     fn an_extreme_strip_keeps_eight_rows_and_a_bad_buffer_does_not_panic() {
-        let strip = Luma::working_scale(&image(4000, 16, |x, _| [(x % 256) as u8, 0, 0]));
+        let strip =
+            Luma::working_scale(&RgbImage::from_fn(4000, 16, |x, _| [(x % 256) as u8, 0, 0]));
         assert_eq!((strip.width, strip.height), (2000, 8));
         let broken = RgbImage {
             width: 3000,

@@ -434,20 +434,6 @@ fn centroid(map: &[f32], w: usize, r: &Rect) -> Option<Point> {
 mod tests {
     use super::*;
 
-    fn image(width: u32, height: u32, mut f: impl FnMut(u32, u32) -> [u8; 3]) -> RgbImage {
-        let mut pixels = Vec::with_capacity(width as usize * height as usize * 3);
-        for y in 0..height {
-            for x in 0..width {
-                pixels.extend(f(x, y));
-            }
-        }
-        RgbImage {
-            width,
-            height,
-            pixels,
-        }
-    }
-
     fn rect(x: u32, y: u32, width: u32, height: u32) -> Rect {
         Rect {
             x,
@@ -478,12 +464,12 @@ mod tests {
     #[test]
     fn degenerate_images_do_not_panic() {
         for img in [
-            image(1, 1, |_, _| [0, 0, 0]),
-            image(1, 1, |_, _| [200, 10, 10]),
-            image(1, 300, |_, y| [y as u8, 0, 0]),
-            image(300, 1, |x, _| [x as u8, 0, 0]),
-            image(2, 2, |_, _| [255, 255, 255]),
-            image(64, 48, |_, _| [0, 0, 0]),
+            RgbImage::from_fn(1, 1, |_, _| [0, 0, 0]),
+            RgbImage::from_fn(1, 1, |_, _| [200, 10, 10]),
+            RgbImage::from_fn(1, 300, |_, y| [y as u8, 0, 0]),
+            RgbImage::from_fn(300, 1, |x, _| [x as u8, 0, 0]),
+            RgbImage::from_fn(2, 2, |_, _| [255, 255, 255]),
+            RgbImage::from_fn(64, 48, |_, _| [0, 0, 0]),
         ] {
             let roi = region_of_interest(&img, &[]);
             assert_sane(&img, &roi);
@@ -505,8 +491,8 @@ mod tests {
     #[test]
     fn a_flat_picture_gives_a_centred_roi() {
         for img in [
-            image(256, 192, |_, _| [0, 0, 0]),
-            image(256, 192, |_, _| [128, 128, 128]),
+            RgbImage::from_fn(256, 192, |_, _| [0, 0, 0]),
+            RgbImage::from_fn(256, 192, |_, _| [128, 128, 128]),
         ] {
             let roi = region_of_interest(&img, &[]);
             let r = roi.rect;
@@ -521,7 +507,7 @@ mod tests {
     #[test]
     fn an_off_centre_subject_holds_the_roi_and_the_focal_point() {
         // A red disk of radius 20 centred at (200, 50) on a textured grey background.
-        let img = image(256, 192, |x, y| {
+        let img = RgbImage::from_fn(256, 192, |x, y| {
             let (dx, dy) = (x as i32 - 200, y as i32 - 50);
             if dx * dx + dy * dy <= 400 {
                 [210, 40, 30]
@@ -538,7 +524,7 @@ mod tests {
 
     #[test]
     fn faces_are_covered_with_headroom_and_centre_the_focal_point() {
-        let img = image(256, 192, background);
+        let img = RgbImage::from_fn(256, 192, background);
         let faces = [rect(30, 80, 20, 24), rect(200, 60, 30, 36)];
         let roi = region_of_interest(&img, &faces);
         for f in &faces {
@@ -565,8 +551,8 @@ mod tests {
                 }
             }
         };
-        let small = image(256, 192, draw(1));
-        let big = image(1024, 768, draw(4));
+        let small = RgbImage::from_fn(256, 192, draw(1));
+        let big = RgbImage::from_fn(1024, 768, draw(4));
         let a = region_of_interest(&small, &[]);
         assert_eq!(a, region_of_interest(&small, &[]));
         let b = region_of_interest(&big, &[]);
@@ -576,7 +562,7 @@ mod tests {
 
     #[test]
     fn timing_at_the_roi_side() {
-        let img = image(ROI_SIDE, ROI_SIDE * 3 / 4, |x, y| {
+        let img = RgbImage::from_fn(ROI_SIDE, ROI_SIDE * 3 / 4, |x, y| {
             let v = ((x * 7 + y * 13) % 256) as u8;
             [v, v / 2, 255 - v]
         });

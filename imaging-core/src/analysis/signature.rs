@@ -306,19 +306,15 @@ mod tests {
 
     /// A smooth synthetic scene with structure at several scales, sampled at `w` x `h`.
     fn scene(w: u32, h: u32, shift: f64) -> RgbImage {
-        let mut pixels = Vec::with_capacity((w * h * 3) as usize);
-        for y in 0..h {
-            for x in 0..w {
-                let (u, v) = (f64::from(x) / f64::from(w), f64::from(y) / f64::from(h));
-                let base = 0.5
-                    + 0.25 * (6.0 * u + shift).sin() * (4.0 * v).cos()
-                    + 0.2 * ((u - 0.3).powi(2) + (v - 0.6).powi(2) < 0.04) as u8 as f64
-                    - 0.15 * (11.0 * (u + v)).sin();
-                let g = (base.clamp(0.0, 1.0) * 255.0).round() as u8;
-                pixels.extend([g, g.saturating_sub(30), 255 - g]);
-            }
-        }
-        RgbImage::from_raw(w, h, pixels).expect("size")
+        RgbImage::from_fn(w, h, |x, y| {
+            let (u, v) = (f64::from(x) / f64::from(w), f64::from(y) / f64::from(h));
+            let base = 0.5
+                + 0.25 * (6.0 * u + shift).sin() * (4.0 * v).cos()
+                + 0.2 * ((u - 0.3).powi(2) + (v - 0.6).powi(2) < 0.04) as u8 as f64
+                - 0.15 * (11.0 * (u + v)).sin();
+            let g = (base.clamp(0.0, 1.0) * 255.0).round() as u8;
+            [g, g.saturating_sub(30), 255 - g]
+        })
     }
 
     fn mirrored(image: &RgbImage) -> RgbImage {
