@@ -115,7 +115,21 @@ impl From<LimitArgs> for Limits {
 
 fn main() -> ExitCode {
     imaging_core::tune_allocator_for_images();
-    match run(Cli::parse()) {
+    // clap exits with 2 on a usage error, the code of a failed photo here: usage errors exit
+    // with 1, as the other errors that stop the run; help and version with 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Printing to the terminal can only fail when it is gone: the code still tells.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("photo-suite: error: {e:#}");

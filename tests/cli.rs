@@ -322,6 +322,23 @@ fn a_photo_that_turns_bad_loses_its_old_outputs() {
 }
 
 #[test]
+fn usage_errors_exit_with_1_and_help_with_0() {
+    // 2 means "a photo failed": a mistyped command must not look like one.
+    for args in [&["ingest", "--no-such-flag"][..], &["no-such-command"], &[]] {
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+        let result = photo_suite(&args);
+        assert_eq!(result.status.code(), Some(1), "{args:?}");
+        assert!(
+            !result.stderr.is_empty(),
+            "{args:?}: the error is explained"
+        );
+    }
+    let help = photo_suite(&["--help".as_ref()]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Usage"));
+}
+
+#[test]
 fn analyze_prints_the_upright_facts_as_json() {
     let file = photos().join("faces/curie_portrait_orientation6.jpg");
     let result = photo_suite(&["analyze".as_ref(), file.as_os_str()]);

@@ -87,44 +87,21 @@ PAIR_MIN_SIDE = 16  # pictures smaller than this (the 1x1 PNGs) hold no picture 
 FACES_TARGET = 0.90
 HAAR_MAX_SIDE = 1024  # Haar runs on the upright photo downscaled to this longest side (never up)
 
-# True face counts of photos outside faces/ (faces/ photos take FACES=N from MANIFEST.tsv).
-# Judged by looking at each photo; every photo not listed has 0 faces. A face counts when a
-# person's face is visible (frontal or profile), however small; painted or printed faces, and
-# heads seen from behind, do not (as in faces/hawking_obama_white_house.jpg's note).
-TRUE_FACES = {
-    # the boy high-fiving; the man is seen from behind, a child shows only the top of her
-    # head, the face on the TV screen (half hidden by a hand) is a picture
-    "broken/exif_invalid_image00971.jpg": 1,
-    # byte-identical copy of Pillow's hopper.png: Grace Hopper's portrait
-    "broken/png_data_with_jpg_extension.jpg": 1,
-    # man bending over a pram + the baby in it (the dog is not a face here)
-    "formats/jpeg_cmyk_swop_icc.jpg": 2,
-    # the same picture as jpeg_cmyk_swop_icc.jpg, without the ICC profile
-    "formats/jpeg_cmyk_no_icc.jpg": 2,
-    # Grace Hopper portrait, greyscale
-    "formats/jpeg_grayscale_hopper.jpg": 1,
-    # Grace Hopper portrait, TIFF
-    "formats/tiff_rgb_hopper.tif": 1,
-    # libvips sample.jpg: a man walking in a field, small face at the top
-    "formats/jpeg_icc_a98_small.jpg": 1,
-    # libvips sample.png: the same picture as jpeg_icc_a98_small.jpg, 16-bit
-    "formats/png_16bit_rgb_sample.png": 1,
-    # two distant people sweeping under conical hats, small shaded faces
-    "formats/avif_10bit_hdr_p3_nclx.avif": 2,
-    # hotel pool: about 10 small faces (loungers, children at the edge, swimmers); approximate
-    "formats/heic_iphone_xs_max.heic": 10,
-    # night street: man in a red cap (profile) + about 4 small faces in the crowd at the left;
-    # the person with the backpack is seen from behind; approximate
-    "formats/heif_collection_multi_image.heic": 5,
-    # show jumping: the rider + about 12 spectators in the front row + about 7 small distant
-    # faces behind the fences; approximate
-    "formats/jpeg_icc_displayp3_nikon.jpg": 20,
-    # night shop front: one man inside behind the glass, looking down
-    "formats/jpeg_progressive_12mp.jpg": 1,
-    # Listed with 0 on purpose: camera/olympus_ep3_42_IndexError.jpg (a battle painting: painted
-    # faces), formats/jpeg_grayscale_concert.jpg (audience seen from behind),
-    # exif-orientation/Portrait_*.jpg (a person seen from behind).
-}
+# True face counts of the photos outside faces/ (faces/ photos take FACES=N from MANIFEST.tsv),
+# counted by eye: true_faces.tsv beside this script, shared with imaging-core/tests/faces.rs.
+# A photo not listed has 0.
+def read_true_faces() -> dict[str, int]:
+    counts = {}
+    with open(Path(__file__).with_name("true_faces.tsv"), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or line.startswith("photo\t") or not line.strip():
+                continue
+            photo, faces, _what = line.rstrip("\n").split("\t", 2)
+            counts[photo] = int(faces)
+    return counts
+
+
+TRUE_FACES = read_true_faces()
 
 # Groups of corpus photos that show the same picture (same scene, re-encoded, rotated, cropped
 # or converted): their pairs are expected near duplicates, so they are reported apart and left
@@ -605,8 +582,8 @@ def run(tmp: Path, notes: dict[str, str], t0: float) -> int:
 def section_faces(keys, notes, corpus, haar_boxes) -> None:
     print("## 1. Faces\n")
     print("Count-based: found = min(detected, true) per photo; false = max(0, detected - true), "
-          "summed over every photo photo-suite analyses (true counts outside faces/: the "
-          "`TRUE_FACES` table in eval.py, 0 when not listed). Anchor: OpenCV Haar cascade "
+          "summed over every photo photo-suite analyses (true counts outside faces/: "
+          "`benches/eval/true_faces.tsv`, 0 when not listed). Anchor: OpenCV Haar cascade "
           "`haarcascade_frontalface_default.xml` (cv2.data), on the upright photo downscaled to "
           f"{HAAR_MAX_SIDE} px longest side, histogram-equalised, scaleFactor 1.1, minNeighbors 5.\n")
     ps: dict[str, int] | None = {}

@@ -1,8 +1,9 @@
 //! The near-duplicate signature on the real photo corpus: edited copies of a photo stay within
 //! the threshold, different photos stay outside it.
 //!
-//! Every signature is computed the way production computes it: photo bytes through
-//! [`render_renditions`] (default options), the 256 rendition decoded back, then [`signature`].
+//! Every signature is computed from the photo's bytes through [`render_renditions`] (default
+//! options), its stored 256 rendition (JPEG) decoded back, then [`signature`]. (Production
+//! takes the rendition's pixels before the JPEG encoding.)
 //! Edited copies are made from the photo's 2048 rendition (its upright sRGB pixels), encoded
 //! as JPEG and sent down the same path.
 
@@ -29,7 +30,7 @@ fn rendition(set: &imaging_core::RenditionSet, side: u32) -> RgbImage {
         .image
 }
 
-/// The signature production computes for a photo's bytes, with the photo's decoded 2048
+/// The signature of a photo's bytes (of its decoded 256 rendition), with its decoded 2048
 /// rendition.
 fn signature_of(bytes: &[u8]) -> imaging_core::Result<(Signature, RgbImage)> {
     let set = render_renditions(bytes, &RenditionOptions::default())?;

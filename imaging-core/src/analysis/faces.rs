@@ -15,10 +15,11 @@
 //! so that the smallest face looked for ([`DetectionSettings::min_face_fraction`] of the long
 //! side, 3% by default: 61 px of a 2048-px rendition, about the faces of a 29-person group
 //! photo, all of which are found) just fills the window, and no time goes to smaller faces
-//! (on the corpus, 2.7% found one more face, 48 px in a distant crowd, missed one that 3%
-//! finds, and took a fifth longer on every photo: over the 60 ms a photo asked for, on a
-//! textured one). The window moves by 4 px on each level. Detections are taken from score 1
-//! (rustface's default is 2); those under 8 get a second look: the cascade again on a crop of
+//! (on the corpus, through the pipeline, 2.7% found three more small faces outside the group
+//! photos, in a distant crowd and a blurred night street, missed one that 3% finds, and took
+//! a fifth longer on every photo: over the 60 ms a photo asked for, on a textured one). The
+//! window moves by 4 px on each level. Detections are taken from score 1 (rustface's default
+//! is 2); those under 8 get a second look: the cascade again on a crop of
 //! the full-resolution image, the face brought to 64 px, and are kept if that look scores at
 //! least [`DetectionSettings::score_threshold`] (3.5). On the photo corpus this keeps
 //! every group photo face and drops the textures (a wheel, a badge, clouds) that pass at one
@@ -45,9 +46,9 @@ use std::sync::OnceLock;
 ///
 /// The cascade cannot see faces smaller than its 40-px window. In a group photo (the Solvay
 /// 1927 conference: 29 faces across a 3000-px-wide picture) a face is about 3% of the long
-/// side: 33 px in the 1024 rendition, too small, 65 px in the 2048 one. The detector reduces
-/// the 2048 rendition itself to the scale it needs (about 0.6), which keeps detail that an
-/// upscaled 1024 rendition would have lost, at the same cost.
+/// side: 31 px in the 1024 rendition, too small, 61 px in the 2048 one. The detector reduces
+/// the 2048 rendition itself to the scale it needs (40/61, about 0.65), which keeps detail that
+/// an upscaled 1024 rendition would have lost, at the same cost.
 pub const FACE_DETECTION_SIDE: u32 = 2048;
 
 /// A face found in an image, in that image's pixels.

@@ -40,12 +40,16 @@ pub struct Quality {
     /// gamma correction, in stops, that would bring it there: `c = log2(ln T / ln m)` (`c = -1`
     /// when the photo needs `Y^0.5` to reach the target, `+1` when it needs `Y^2`). The tone
     /// factor is `exp(-c² / (2 · 0.8²))`: one stop of gamma away scores 0.46.
-    /// Clipping: with `lo` the fraction of pixels at luma <= 3 and `hi` at luma >= 252, the
-    /// factor is `exp(-(max(0, lo - 0.005) + max(0, hi - 0.005)) / 0.03)`: half a percent of
-    /// pure black and of pure white is free, each further 3 % of the picture divides the score
-    /// by e.
-    /// A histogram cannot tell intent: a low-key portrait on a black background or a hazy,
-    /// bright scene is scored as under- or over-exposed.
+    /// Clipping: with `hi` the fraction of pixels at luma >= 252 and `lo` at luma <= 3, the
+    /// factor is `exp(-max(0, hi - 0.005) / 0.03 - max(0, lo - 0.05) / 0.2)`. Blown highlights
+    /// are the defect: half a percent of pure white is free, each further 3 % of the picture
+    /// divides the score by e. Pure black is mostly something black (a suit, a helmet, a studio
+    /// background, the night sky), and lost shadow detail shows less: 5 % is free, each
+    /// further fifth of the picture divides the score by e (a well-lit portrait with 13 % of
+    /// black keeps two thirds of its score). A frame mostly at black still scores near 0 on
+    /// its tone.
+    /// A histogram cannot tell intent: a hazy, bright scene is scored as over-exposed and a
+    /// night scene as under-exposed.
     pub exposure: f32,
     /// Cleanliness: `1 / (1 + (σ / 4)²)` (σ = 4 levels scores 0.5), σ being a robust estimate
     /// of the noise standard deviation in flat regions.
@@ -74,10 +78,14 @@ const EXPOSURE_TARGET: f64 = 0.43;
 const EXPOSURE_TONE_SIGMA: f64 = 0.8;
 /// Centre weighting of the metering: standard deviation as a fraction of each side.
 const METERING_SIGMA: f64 = 0.25;
-/// Clipped fraction that costs nothing, at each end.
-const CLIP_FREE: f64 = 0.005;
-/// Clipped fraction (beyond the free part) that divides the exposure score by e.
-const CLIP_SCALE: f64 = 0.03;
+/// Fraction of clipped white that costs nothing.
+const WHITE_CLIP_FREE: f64 = 0.005;
+/// Clipped white fraction (beyond the free part) that divides the exposure score by e.
+const WHITE_CLIP_SCALE: f64 = 0.03;
+/// Fraction of pure black that costs nothing.
+const BLACK_CLIP_FREE: f64 = 0.05;
+/// Pure black fraction (beyond the free part) that divides the exposure score by e.
+const BLACK_CLIP_SCALE: f64 = 0.2;
 /// Luma at or below which a pixel counts as clipped black.
 const CLIP_BLACK: u8 = 3;
 /// Luma at or above which a pixel counts as clipped white.
@@ -154,8 +162,9 @@ fn tone_correction_stops(m: f64) -> f64 {
 fn exposure_score(m: &Measurements) -> f64 {
     let c = tone_correction_stops(m.metered_luma);
     let tone = (-c * c / (2.0 * EXPOSURE_TONE_SIGMA * EXPOSURE_TONE_SIGMA)).exp();
-    let excess = (m.black_clip - CLIP_FREE).max(0.0) + (m.white_clip - CLIP_FREE).max(0.0);
-    tone * (-excess / CLIP_SCALE).exp()
+    let white = (m.white_clip - WHITE_CLIP_FREE).max(0.0) / WHITE_CLIP_SCALE;
+    let black = (m.black_clip - BLACK_CLIP_FREE).max(0.0) / BLACK_CLIP_SCALE;
+    tone * (-(white + black)).exp()
 }
 
 /// Luma at the working scale, levels 0..255 as `f32`, row-major.
@@ -454,6 +463,18 @@ mod tests {
         assert_eq!(q.sharpness, 0.0);
         assert_eq!(q.noise, 1.0);
         assert!(q.exposure > 0.99, "{q:?}");
+    }
+
+    #[test]
+    fn pure_black_costs_less_than_blown_white() {
+        // Mid-grey with its left 15 % pure black, or pure white: the same clipped fraction.
+        let edge =
+            |v: u8| RgbImage::from_fn(100, 80, move |x, _| [if x < 15 { v } else { MID }; 3]);
+        let (black, white) = (assess(&edge(0)), assess(&edge(255)));
+        // Black: exp(-(0.15 - 0.05) / 0.2) = 0.61 of a tone factor near 1.
+        assert!(black.exposure > 0.5, "{black:?}");
+        // White: exp(-(0.15 - 0.005) / 0.03) = 0.008.
+        assert!(white.exposure < 0.05, "{white:?}");
     }
 
     #[test]

@@ -37,11 +37,11 @@ const HEX_LEN: usize = 48;
 
 /// Largest [`distance`] at which two signatures are near duplicates (out of 256).
 ///
-/// Measured on the 58 non-degenerate photos of the test corpus through the production path
-/// (256 rendition of the JPEG-encoded copy): copies re-encoded at JPEG q60, resized to 50%,
-/// cropped by 5% (2.5% each side) or brightened by 10% stayed within 36 of their original
-/// (the worst cases are a nearly black night photo and a cut-out on flat white, where the
-/// difference hash sees noise); different photos were at least 89 apart (1575 pairs, mean
+/// Measured on the 58 non-degenerate photos of the test corpus (`tests/signature.rs`: the
+/// stored 256 rendition of the JPEG-encoded copy, decoded back): copies re-encoded at JPEG q60,
+/// resized to 50%, cropped by 5% (2.5% each side) or brightened by 10% stayed within 36 of their
+/// original (the worst cases are a nearly black night photo and a cut-out on flat white, where
+/// the difference hash sees noise); different photos were at least 89 apart (1575 pairs, mean
 /// about 128). 60 leaves a margin of 24 on one side and 29 on the other, and also tolerates a 5%
 /// crop from one side only (up to about 47). Not near duplicates by this measure: crops of
 /// 10% or more, contrast stretches of nearly black photos and JPEG q30 of nearly flat ones.
