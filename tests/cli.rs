@@ -336,6 +336,9 @@ fn usage_errors_exit_with_1_and_help_with_0() {
     let help = photo_suite(&["--help".as_ref()]);
     assert_eq!(help.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&help.stdout).contains("Usage"));
+    let version = photo_suite(&["--version".as_ref()]);
+    assert_eq!(version.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("photo-suite "));
 }
 
 #[test]

@@ -96,8 +96,12 @@ def read_true_faces() -> dict[str, int]:
         for line in f:
             if line.startswith("#") or line.startswith("photo\t") or not line.strip():
                 continue
-            photo, faces, _what = line.rstrip("\n").split("\t", 2)
-            counts[photo] = int(faces)
+            fields = [x.strip() for x in line.split("\t")]
+            if len(fields) < 2 or not fields[1].isdigit():
+                raise SystemExit(f"eval: true_faces.tsv: no face count in {line!r}")
+            if fields[0] in counts:
+                raise SystemExit(f"eval: true_faces.tsv: {fields[0]} is counted twice")
+            counts[fields[0]] = int(fields[1])
     return counts
 
 
@@ -464,6 +468,10 @@ def main() -> int:
     machine_and_versions()
 
     notes = read_manifest()
+    unknown = sorted(set(TRUE_FACES) - set(notes))
+    if unknown:
+        print(f"eval: true_faces.tsv counts photos not in MANIFEST.tsv: {unknown}", file=sys.stderr)
+        return 1
     tmp = Path(tempfile.mkdtemp(prefix="photo-suite-eval-"))
     try:
         return run(tmp, notes, t0)

@@ -17,36 +17,48 @@ use common::{photo_paths, photos_dir, GOOD_FOLDERS};
 /// corpus's MANIFEST.tsv, the others from `benches/eval/true_faces.tsv` (counted by eye, shared
 /// with the evaluation; see its header for what counts as a face).
 fn true_faces() -> HashMap<String, usize> {
+    let manifest = photos_dir().join("MANIFEST.tsv");
+    let manifest_text = std::fs::read_to_string(&manifest)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", manifest.display()));
+    // Columns: path, then seven of provenance and size, then the notes.
+    let rows: Vec<Vec<&str>> = manifest_text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split('\t').map(str::trim).collect())
+        .collect();
+    let mut counts = HashMap::new();
+    for row in rows.iter().filter(|r| r[0].starts_with("faces/")) {
+        let faces = row
+            .get(8)
+            .and_then(|notes| notes.split("FACES=").nth(1))
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{}: {} has no FACES=N", manifest.display(), row[0]));
+        counts.insert(row[0].to_string(), faces);
+    }
     let table = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../benches/eval/true_faces.tsv"
     );
     let text = std::fs::read_to_string(table).unwrap_or_else(|e| panic!("reading {table}: {e}"));
-    let mut counts: HashMap<String, usize> = text
+    let lines = text
         .lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with("photo\t") && !l.is_empty())
-        .map(|l| {
-            let mut fields = l.split('\t');
-            let (photo, faces) = (fields.next(), fields.next());
-            let faces = faces.and_then(|f| f.parse().ok());
-            match (photo, faces) {
-                (Some(photo), Some(faces)) => (photo.to_string(), faces),
-                _ => panic!("{table}: bad line {l:?}"),
-            }
-        })
-        .collect();
-    let manifest = photos_dir().join("MANIFEST.tsv");
-    let text = std::fs::read_to_string(&manifest)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", manifest.display()));
-    for line in text.lines().filter(|l| l.starts_with("faces/")) {
-        let photo = line.split('\t').next().unwrap_or_default();
-        let faces = line
-            .split("FACES=")
-            .nth(1)
-            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{}: {photo} has no FACES=N", manifest.display()));
-        counts.insert(photo.to_string(), faces);
+        .filter(|l| !l.starts_with('#') && !l.starts_with("photo\t") && !l.trim().is_empty());
+    for line in lines {
+        let mut fields = line.split('\t').map(str::trim);
+        let (photo, faces) = (fields.next().unwrap_or_default(), fields.next());
+        let faces: usize = faces
+            .and_then(|f| f.parse().ok())
+            .unwrap_or_else(|| panic!("{table}: no face count in {line:?}"));
+        assert!(
+            rows.iter().any(|r| r[0] == photo),
+            "{table}: {photo} is not in the corpus"
+        );
+        assert!(
+            counts.insert(photo.to_string(), faces).is_none(),
+            "{table}: {photo} is counted twice"
+        );
     }
     counts
 }

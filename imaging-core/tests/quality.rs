@@ -166,7 +166,7 @@ const UNDEREXPOSED: &str = "canon_eos1300d_canon-dslr.jpg";
 /// exposure first. The score does rank it above the brighter gamma-0.5 version.
 ///
 /// The falcon on a sunlit white cliff is high-key too (centre-weighted mean luma 0.62): its
-/// gamma-2 version meters at the mid-tone target (0.45). Only 1-2 % of that version is pure
+/// gamma-2 version meters at 0.45, near the mid-tone target (0.43). Only 1-2 % of that version is pure
 /// black, which the score charged as clipping (3 % a factor of e) until pure black got its own,
 /// gentler rule (5 % free, a fifth of the picture a factor of e: see
 /// `black_areas_of_well_lit_portraits_are_not_scored_as_clipping`); the evaluation
@@ -209,9 +209,10 @@ fn exposure_ranks_the_camera_exposure_best_on_a_gamma_ladder() {
             eprintln!(
                 "exposure {name}: KNOWN EXCEPTION, the score prefers gamma 2 (see PREFERS_DARKER)"
             );
-            if camera <= brighter {
+            // Still an exception (else the line goes), and still above the brighter version.
+            if !(darker > camera && camera > brighter) {
                 failures.push(format!(
-                    "{name} (known exception): want at least gamma 1 > gamma 0.5, got {brighter} / {camera}"
+                    "{name} (known exception): want gamma 2 > 1 > 0.5, got {brighter} / {camera} / {darker}"
                 ));
             }
         } else if !(camera > brighter && camera > darker) {
@@ -224,8 +225,9 @@ fn exposure_ranks_the_camera_exposure_best_on_a_gamma_ladder() {
 }
 
 /// Well-lit portraits with large black areas (a black helmet and background, dark suits, a
-/// black-and-white photo's shadows), by eye well exposed: 9-18 % of their pixels at luma 3 or
-/// less, which clipping at 3 % a factor of e (the rule for white) would score near 0.
+/// black-and-white photo's shadows), by eye well exposed: 5-18 % of their pixels at luma 3 or
+/// less, which the rule for white (half a percent free, 3 % a factor of e), once applied to
+/// black too, scored 0.002 to 0.13 (`photo-suite analyze`). Here they score 0.34 to 0.72.
 const DARK_AREAS_WELL_LIT: [&str; 4] = [
     "astronaut_eileen_collins.png",
     "curie_portrait.jpg",
@@ -244,7 +246,7 @@ fn black_areas_of_well_lit_portraits_are_not_scored_as_clipping() {
         seen += 1;
         let q = assess(&rendition_1024(&full_size(&bytes)));
         eprintln!("{name}: {}", show(&q));
-        if q.exposure < 0.3 {
+        if q.exposure < 0.25 {
             failures.push(format!("{name}: exposure {}", q.exposure));
         }
     }
@@ -258,12 +260,12 @@ fn black_areas_of_well_lit_portraits_are_not_scored_as_clipping() {
 
 #[test]
 fn half_red_half_blue_gives_red_and_blue_at_one_half_each() {
-    let (w, h) = (200u32, 100u32);
-    let pixels = (0..h)
-        .flat_map(|_| (0..w).map(|x| if x < w / 2 { [255, 0, 0] } else { [0, 0, 255] }))
-        .flatten()
-        .collect();
-    let image = RgbImage::from_raw(w, h, pixels).expect("size");
+    let w = 200u32;
+    let image = RgbImage::from_fn(
+        w,
+        100,
+        |x, _| if x < w / 2 { [255, 0, 0] } else { [0, 0, 255] },
+    );
     let colours = dominant_colors(&image, 5);
     eprintln!("half red, half blue: {colours:?}");
     assert!(colours.len() >= 2, "{colours:?}");

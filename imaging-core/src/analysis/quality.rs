@@ -48,8 +48,9 @@ pub struct Quality {
     /// further fifth of the picture divides the score by e (a well-lit portrait with 13 % of
     /// black keeps two thirds of its score). A frame mostly at black still scores near 0 on
     /// its tone.
-    /// A histogram cannot tell intent: a hazy, bright scene is scored as over-exposed and a
-    /// night scene as under-exposed.
+    /// A histogram cannot tell intent: a hazy, bright scene is scored as over-exposed, a night
+    /// scene and a low-key portrait on a large black background (half the picture black: a
+    /// factor of 0.11) as under-exposed.
     pub exposure: f32,
     /// Cleanliness: `1 / (1 + (σ / 4)²)` (σ = 4 levels scores 0.5), σ being a robust estimate
     /// of the noise standard deviation in flat regions.
