@@ -166,9 +166,9 @@ const UNDEREXPOSED: &str = "canon_eos1300d_canon-dslr.jpg";
 /// exposure first. The score does rank it above the brighter gamma-0.5 version.
 ///
 /// The falcon on a sunlit white cliff is high-key too (centre-weighted mean luma 0.62): its
-/// gamma-2 version meters at 0.45, near the mid-tone target (0.43). Only 1-2 % of that version is pure
-/// black, which the score charged as clipping (3 % a factor of e) until pure black got its own,
-/// gentler rule (5 % free, a fifth of the picture a factor of e: see
+/// gamma-2 version meters at 0.45, near the mid-tone target (0.43). Only 1-2 % of that version
+/// is pure black, which the score charged as clipping (3 % a factor of e) until pure black got
+/// its own, gentler rule (5 % free, a fifth of the picture a factor of e: see
 /// `black_areas_of_well_lit_portraits_are_not_scored_as_clipping`); the evaluation
 /// (`benches/eval`) scored that version best before as well (0.612 against 0.580).
 const PREFERS_DARKER: &[&str] = &["iphone6_hdr_NO.jpg", "canon_eosr5_prairie_falcon.jpg"];

@@ -947,7 +947,7 @@ fn verify(
             window40(
                 image,
                 (c.x, c.y, c.size),
-                (mlp.right + 1).min(N),
+                mlp.right + 1,
                 &mut scratch.window40,
                 &mut scratch.resampler,
             );
