@@ -6,11 +6,12 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use std::path::Path;
+use test_support::photos_dir;
 
 /// Photos of `faces/` (nine, two of them the same portrait stored turned, so near duplicates).
 fn ingested(name: &str) -> std::path::PathBuf {
     let out = scratch(name);
-    let run = ingest(&photos().join("faces"), &out);
+    let run = ingest(&photos_dir().join("faces"), &out);
     assert!(
         run.status.success(),
         "{}",
@@ -168,11 +169,11 @@ fn refused_requests_exit_2_with_the_failure_and_store_nothing() {
 fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
     let out = scratch("book-render");
     let store = out.to_string_lossy().into_owned();
-    let faces = photos().join("faces");
+    let faces = photos_dir().join("faces");
     let faces = faces.to_string_lossy().into_owned();
     // curie_portrait_orientation6.jpg is stored turned: the placement is in upright pixels.
     let analysis = {
-        let turned = photos().join("faces/curie_portrait_orientation6.jpg");
+        let turned = photos_dir().join("faces/curie_portrait_orientation6.jpg");
         let output = photo_suite(&["analyze".as_ref(), turned.as_os_str()]);
         serde_json::from_slice::<Value>(&output.stdout).expect("analysis JSON")
     };
@@ -197,7 +198,7 @@ fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
     assert_eq!((out_w, out_h), (600, 600 * w / (h / 2)));
     // Compare with the upright original's top half, turned 90° clockwise, by an independent
     // decoder: the top of the portrait must land on the right of the print.
-    let original = image::open(photos().join("faces/curie_portrait.jpg"))
+    let original = image::open(photos_dir().join("faces/curie_portrait.jpg"))
         .expect("decodes")
         .to_rgb8();
     let top = image::imageops::crop_imm(&original, 0, 0, original.width(), original.height() / 2)

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use test_support::photos_dir;
 
 /// What must become of a file of `broken/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +68,7 @@ const BROKEN: &[(&str, Expected)] = &[
 
 #[test]
 fn every_broken_file_has_its_pinned_outcome_and_failures_leave_no_output() {
-    let folder = photos().join("broken");
+    let folder = photos_dir().join("broken");
     let out = scratch("broken-outcomes");
     let result = ingest(&folder, &out);
     let stderr = String::from_utf8_lossy(&result.stderr);

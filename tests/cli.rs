@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::path::Path;
+use test_support::{manifest, photos_dir, tree};
 
 const SIZES: [u32; 3] = [2048, 1024, 256];
 
@@ -42,7 +43,7 @@ fn mean_abs_diff(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
 #[test]
 fn every_exif_orientation_comes_out_upright() {
     let out = scratch("orientation");
-    let result = ingest(&photos().join("exif-orientation"), &out);
+    let result = ingest(&photos_dir().join("exif-orientation"), &out);
     assert_eq!(
         result.status.code(),
         Some(0),
@@ -97,7 +98,7 @@ fn every_exif_orientation_comes_out_upright() {
 /// no metadata in outputs, and the EXIF facts in the analysis.
 fn check_folder_against_manifest(folder: &str) {
     let out = scratch(&format!("manifest-{folder}"));
-    let result = ingest(&photos().join(folder), &out);
+    let result = ingest(&photos_dir().join(folder), &out);
     let stderr = String::from_utf8_lossy(&result.stderr);
     // Every file of these folders is a photo we support: none may fail.
     assert_eq!(result.status.code(), Some(0), "{stderr}");
@@ -118,7 +119,7 @@ fn check_folder_against_manifest(folder: &str) {
     assert!(rows.len() >= 8, "manifest rows for {folder}");
     for row in rows {
         let key = &row.path[folder.len() + 1..];
-        let (w, h) = row.upright();
+        let (w, h) = row.upright().expect("the manifest gives its size");
         let analysis = read_json(&out.join(format!("analysis/{key}.json")));
         assert_eq!(
             (analysis["width"].as_u64(), analysis["height"].as_u64()),
@@ -239,7 +240,7 @@ fn wide_gamut_photos_are_converted_to_srgb() {
         "jpeg_icc_adobergb_canon.jpg",
         "jpeg_icc_displayp3_nikon.jpg",
     ] {
-        std::fs::copy(photos().join("formats").join(name), input.join(name)).expect("copy");
+        std::fs::copy(photos_dir().join("formats").join(name), input.join(name)).expect("copy");
     }
     assert_eq!(ingest(&input, &out).status.code(), Some(0));
     for name in [
@@ -251,7 +252,7 @@ fn wide_gamut_photos_are_converted_to_srgb() {
         );
         // The same pixels read as if they were sRGB (no colour management) look duller: a wider
         // gamut's values mean more saturated colours once converted.
-        let naive = image::open(photos().join("formats").join(name))
+        let naive = image::open(photos_dir().join("formats").join(name))
             .expect("decode original")
             .to_rgb8();
         let naive = image::imageops::resize(
@@ -278,7 +279,7 @@ fn a_second_run_writes_byte_identical_outputs() {
         ("formats/png_alpha_cutout_car.png", "nested/car.png"),
         ("broken/truncated_image.png", "broken.png"),
     ] {
-        std::fs::copy(photos().join(from), input.join(to)).expect("copy");
+        std::fs::copy(photos_dir().join(from), input.join(to)).expect("copy");
     }
     std::fs::write(input.join(".DS_Store"), b"hidden files are skipped").expect("write");
     let (first, second) = (scratch("idem-1"), scratch("idem-2"));
@@ -309,11 +310,11 @@ fn a_second_run_writes_byte_identical_outputs() {
 fn a_photo_that_turns_bad_loses_its_old_outputs() {
     let input = scratch("turns-bad-in");
     let out = scratch("turns-bad-out");
-    std::fs::copy(photos().join("faces/hopper.jpg"), input.join("a.jpg")).expect("copy");
+    std::fs::copy(photos_dir().join("faces/hopper.jpg"), input.join("a.jpg")).expect("copy");
     assert_eq!(ingest(&input, &out).status.code(), Some(0));
     assert!(out.join("renditions/a.jpg/256.jpg").exists());
     std::fs::copy(
-        photos().join("broken/truncated_jpeg_10000B_sharp.jpg"),
+        photos_dir().join("broken/truncated_jpeg_10000B_sharp.jpg"),
         input.join("a.jpg"),
     )
     .expect("copy");
@@ -343,7 +344,7 @@ fn usage_errors_exit_with_1_and_help_with_0() {
 
 #[test]
 fn analyze_prints_the_upright_facts_as_json() {
-    let file = photos().join("faces/curie_portrait_orientation6.jpg");
+    let file = photos_dir().join("faces/curie_portrait_orientation6.jpg");
     let result = photo_suite(&["analyze".as_ref(), file.as_os_str()]);
     assert_eq!(result.status.code(), Some(0));
     let json: Value = serde_json::from_slice(&result.stdout).expect("JSON on stdout");
@@ -353,7 +354,7 @@ fn analyze_prints_the_upright_facts_as_json() {
     assert_eq!(json["format"], "jpeg");
     assert!(json["gps"].is_null());
 
-    let html = photos().join("broken/not_an_image_html.jpg");
+    let html = photos_dir().join("broken/not_an_image_html.jpg");
     let result = photo_suite(&["analyze".as_ref(), html.as_os_str()]);
     assert_eq!(result.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&result.stderr).contains("unsupported"));
@@ -364,7 +365,7 @@ fn analyze_prints_the_upright_facts_as_json() {
 fn the_analysis_does_not_depend_on_the_rendition_sizes_asked_for() {
     let input = scratch("analysis-sizes-in");
     std::fs::copy(
-        photos().join("faces/obama_official_portrait.jpg"),
+        photos_dir().join("faces/obama_official_portrait.jpg"),
         input.join("obama.jpg"),
     )
     .expect("copy photo");
@@ -395,7 +396,7 @@ fn the_analysis_does_not_depend_on_the_rendition_sizes_asked_for() {
 
 #[test]
 fn limits_are_configurable_and_checked_before_decoding() {
-    let file = photos().join("faces/craft_beer_24mp.jpg");
+    let file = photos_dir().join("faces/craft_beer_24mp.jpg");
     let result = photo_suite(&[
         "analyze".as_ref(),
         file.as_os_str(),

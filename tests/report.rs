@@ -3,9 +3,10 @@
 
 mod common;
 
-use common::{ingest, photos, scratch};
+use common::{ingest, scratch};
 use std::path::Path;
 use std::process::Command;
+use test_support::photos_dir;
 
 /// The DOM of `page` after its load event, as headless Chromium sees it.
 fn rendered_dom(page: &Path, profile: &Path) -> String {
@@ -46,7 +47,7 @@ fn the_report_renders_every_photo_in_headless_chromium() {
     let mut copied = 0;
     for folder in ["faces", "exif-orientation", "formats"] {
         std::fs::create_dir_all(input.join(folder)).expect("folder");
-        for entry in std::fs::read_dir(photos().join(folder)).expect("corpus folder") {
+        for entry in std::fs::read_dir(photos_dir().join(folder)).expect("corpus folder") {
             let path = entry.expect("entry").path();
             let name = path.file_name().expect("name").to_owned();
             std::fs::copy(&path, input.join(folder).join(name)).expect("copy");
@@ -55,7 +56,7 @@ fn the_report_renders_every_photo_in_headless_chromium() {
     }
     // A key that must be escaped in HTML and in URLs, and a file that fails.
     let hostile = "odd <b>name & \"quotes\" #1 ?é.jpg";
-    std::fs::copy(photos().join("faces/hopper.jpg"), input.join(hostile)).expect("copy");
+    std::fs::copy(photos_dir().join("faces/hopper.jpg"), input.join(hostile)).expect("copy");
     std::fs::write(input.join("not a photo.jpg"), b"<html>no</html>").expect("write");
 
     let out = scratch("report-out");

@@ -10,10 +10,10 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use imaging_core::analysis::geometry::Rect;
 use imaging_core::{render_print, Limits, PrintFormat, PrintOptions};
-use photo_suite_benches::photos_dir;
 use photo_suite_functions::plan::{plan, Page, PhotoFacts, PlanSettings, Slot, Surface};
 use serde_json::json;
 use std::hint::black_box;
+use test_support::photos_dir;
 
 const PHOTOS: usize = 500;
 const PAGES: u32 = 25;

@@ -9,8 +9,8 @@ use imaging_core::{
     analyze_pixels, decode, encode_jpeg, render_renditions, AnalysisImages, Limits,
     RenditionOptions,
 };
-use photo_suite_benches::photos_dir;
 use std::hint::black_box;
+use test_support::photos_dir;
 
 const PHOTOS: [(&str, &str); 2] = [
     ("24mp", "faces/craft_beer_24mp.jpg"),

@@ -88,7 +88,8 @@ FACES_TARGET = 0.90
 HAAR_MAX_SIDE = 1024  # Haar runs on the upright photo downscaled to this longest side (never up)
 
 # True face counts of the photos outside faces/ (faces/ photos take FACES=N from MANIFEST.tsv),
-# counted by eye: true_faces.tsv beside this script, shared with imaging-core/tests/faces.rs.
+# counted by eye: true_faces.tsv beside this script, shared with the Rust tests
+# (test-support's true_faces(), read by imaging-core/tests/faces.rs).
 # A photo not listed has 0.
 def read_true_faces() -> dict[str, int]:
     counts = {}

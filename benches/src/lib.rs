@@ -1,16 +1,6 @@
 //! Benchmarks of photo-suite: criterion benches (`cargo bench -p photo-suite-benches`) and the
 //! `rendition-runner` used by the side-by-side comparison with peers (`compare/compare.py`).
 
-use std::path::PathBuf;
-
-/// Where the shared photo corpus is: `$PHOTO_SUITE_PHOTOS`, or `../shared/photos` from the
-/// repository root.
-pub fn photos_dir() -> PathBuf {
-    std::env::var_os("PHOTO_SUITE_PHOTOS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/photos"))
-}
-
 /// CPU time this process has used so far (user + system).
 pub fn process_cpu_time() -> std::time::Duration {
     let mut usage = std::mem::MaybeUninit::<libc_rusage::Rusage>::zeroed();

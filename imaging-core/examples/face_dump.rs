@@ -10,9 +10,6 @@
 use imaging_core::analysis::faces::{detect_faces, FACE_DETECTION_SIDE};
 use imaging_core::{decode, render_renditions, Limits, RenditionOptions};
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut folders: Vec<String> = std::env::args().skip(1).collect();
     if folders.is_empty() {
@@ -26,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..RenditionOptions::default()
     };
     for folder in folders {
-        for path in common::photo_paths(&folder) {
+        for path in test_support::photo_paths(&folder) {
             let name = path.file_name().unwrap_or_default().to_string_lossy();
             let Ok(set) = render_renditions(&std::fs::read(&path)?, &options) else {
                 continue;

@@ -1,7 +1,7 @@
 //! Times `detect_faces` on the photo corpus, per photo, on the rendition the detector wants.
 //!
 //! `cargo run --release -p imaging-core --example face_timing -- [--rounds N] [folder ...]`
-//! (default: every folder of good photos, `common::GOOD_FOLDERS`, one round: the per-photo
+//! (default: every folder of good photos, `test_support::GOOD_FOLDERS`, one round: the per-photo
 //! target is about any photo); photos are found like the tests find them
 //! (`PHOTO_SUITE_PHOTOS`). Single-threaded, after a warm-up that loads the model. A round times
 //! five runs and keeps the best elapsed time and the mean CPU time of the thread (Linux:
@@ -17,9 +17,6 @@
 use imaging_core::analysis::faces::{detect_faces, FACE_DETECTION_SIDE};
 use imaging_core::{decode, render_renditions, Limits, RenditionOptions};
 use std::time::{Duration, Instant};
-
-#[path = "../tests/common/mod.rs"]
-mod common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -37,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if folders.is_empty() {
-        folders.extend(common::GOOD_FOLDERS.map(String::from));
+        folders.extend(test_support::GOOD_FOLDERS.map(String::from));
     }
     let options = RenditionOptions {
         sizes: vec![FACE_DETECTION_SIDE],
@@ -48,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut slowest: Option<(String, f64)> = None;
     for folder in folders {
-        for path in common::photo_paths(&folder) {
+        for path in test_support::photo_paths(&folder) {
             let name = path.file_name().unwrap_or_default().to_string_lossy();
             let set = render_renditions(&std::fs::read(&path)?, &options)?;
             let Some(rendition) = set.renditions.first() else {

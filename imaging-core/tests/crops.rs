@@ -10,8 +10,7 @@ use imaging_core::analysis::geometry::Rect;
 use imaging_core::analysis::roi::{region_of_interest, Roi, ROI_SIDE};
 use imaging_core::{decode, render_renditions, Limits, RenditionOptions, RgbImage};
 
-mod common;
-use common::photos_in;
+use test_support::photos_in;
 
 /// A photo as the pipeline sees it: the upright original's size and the ROI_SIDE rendition.
 struct Photo {
@@ -124,7 +123,7 @@ fn covered(outer: &Rect, inner: &Rect) -> f64 {
 #[test]
 fn every_corpus_photo_gets_an_roi_and_seven_valid_crops() {
     let mut count = 0;
-    for folder in common::GOOD_FOLDERS {
+    for folder in test_support::GOOD_FOLDERS {
         for (name, bytes) in photos_in(folder) {
             let photo = load(folder, &name, &bytes);
             let start = std::time::Instant::now();

@@ -7,72 +7,7 @@
 
 use imaging_core::analysis::faces::{detect_faces, Face, FACE_DETECTION_SIDE};
 use imaging_core::{decode, render_renditions, Limits, RenditionOptions, RgbImage};
-use std::collections::HashMap;
-use std::path::PathBuf;
-
-mod common;
-use common::{photo_paths, photos_dir, GOOD_FOLDERS};
-
-/// The true number of real faces of every photo listed: faces/ from the `FACES=N` notes of the
-/// corpus's MANIFEST.tsv, the others from `benches/eval/true_faces.tsv` (counted by eye, shared
-/// with the evaluation; see its header for what counts as a face).
-fn true_faces() -> HashMap<String, usize> {
-    let manifest = photos_dir().join("MANIFEST.tsv");
-    let manifest_text = std::fs::read_to_string(&manifest)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", manifest.display()));
-    // Columns: path, then seven of provenance and size, then the notes.
-    let rows: Vec<Vec<&str>> = manifest_text
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split('\t').map(str::trim).collect())
-        .collect();
-    let mut counts = HashMap::new();
-    for row in rows.iter().filter(|r| r[0].starts_with("faces/")) {
-        let faces = row
-            .get(8)
-            .and_then(|notes| notes.split("FACES=").nth(1))
-            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{}: {} has no FACES=N", manifest.display(), row[0]));
-        counts.insert(row[0].to_string(), faces);
-    }
-    let table = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../benches/eval/true_faces.tsv"
-    );
-    let text = std::fs::read_to_string(table).unwrap_or_else(|e| panic!("reading {table}: {e}"));
-    let lines = text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with("photo\t") && !l.trim().is_empty());
-    for line in lines {
-        let mut fields = line.split('\t').map(str::trim);
-        let (photo, faces) = (fields.next().unwrap_or_default(), fields.next());
-        let faces: usize = faces
-            .and_then(|f| f.parse().ok())
-            .unwrap_or_else(|| panic!("{table}: no face count in {line:?}"));
-        assert!(
-            rows.iter().any(|r| r[0] == photo),
-            "{table}: {photo} is not in the corpus"
-        );
-        assert!(
-            counts.insert(photo.to_string(), faces).is_none(),
-            "{table}: {photo} is counted twice"
-        );
-    }
-    counts
-}
-
-/// The photos of one corpus folder as "folder/name", sorted; a missing folder fails the test.
-fn photos_in(folder: &str) -> Vec<(String, PathBuf)> {
-    photo_paths(folder)
-        .into_iter()
-        .map(|p| {
-            let name = p.file_name().expect("file name").to_string_lossy();
-            (format!("{folder}/{name}"), p)
-        })
-        .collect()
-}
+use test_support::{photo_paths, photos_dir, true_faces, GOOD_FOLDERS};
 
 /// The FACE_DETECTION_SIDE rendition as stored (JPEG), decoded back.
 fn detection_rendition(bytes: &[u8]) -> RgbImage {
@@ -119,7 +54,9 @@ fn finds_nine_faces_in_ten_with_at_most_one_false_detection_over_the_corpus() {
     let (mut found, mut expected, mut false_detections) = (0, 0, 0);
     let mut seen = Vec::new();
     for folder in GOOD_FOLDERS {
-        for (name, path) in photos_in(folder) {
+        for path in photo_paths(folder) {
+            let file = path.file_name().expect("file name").to_string_lossy();
+            let name = format!("{folder}/{file}");
             let truth = *truths
                 .get(&name)
                 .unwrap_or_else(|| panic!("{name} has no true face count"));

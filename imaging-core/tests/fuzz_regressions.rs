@@ -4,7 +4,6 @@
 //! hand-made hostile inputs, and is where the target's findings go.
 
 use imaging_core::{render_renditions, Limits, RenditionOptions};
-use std::path::PathBuf;
 
 /// The fuzz target's options (`fuzz/fuzz_targets/decode_analyze.rs`): one small rendition, the
 /// pixel analysis, and limits of 512x512 pixels.
@@ -31,40 +30,13 @@ const REGRESSIONS: &[(&str, Result<(), &str>)] = &[
     ("renders-png-512x1.png", Ok(())),
 ];
 
-fn regressions_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../fuzz/regressions/decode_analyze"
-    ))
-}
-
 #[test]
 fn every_regression_input_has_its_pinned_outcome() {
-    let dir = regressions_dir();
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    let mut pinned: Vec<&str> = REGRESSIONS.iter().map(|(name, _)| *name).collect();
-    pinned.sort_unstable();
-    assert_eq!(
-        names,
-        pinned,
-        "every file of {} is pinned here",
-        dir.display()
-    );
-
+    let pinned: Vec<&str> = REGRESSIONS.iter().map(|(name, _)| *name).collect();
+    let inputs = test_support::fuzz_regressions("decode_analyze", &pinned);
     let options = options();
     for (name, expected) in REGRESSIONS {
-        let bytes = std::fs::read(dir.join(name)).expect("regression input");
-        match render_renditions(&bytes, &options) {
+        match render_renditions(&inputs[*name], &options) {
             Ok(set) => {
                 assert_eq!(*expected, Ok(()), "{name} rendered");
                 assert!(set.info.analysis.is_some(), "{name}");

@@ -1,11 +1,9 @@
 //! Memory of decoding: the peak measured on the process (`VmHWM`), which is why this test
 //! binary holds no other test that decodes, and the estimate checked before decoding.
 
-mod common;
-
 /// The corpus's 10-bit AVIF (3681x5594, 4:4:4, Display P3).
 fn ten_bit_avif() -> Vec<u8> {
-    std::fs::read(common::photos_dir().join("formats/avif_10bit_hdr_p3_nclx.avif"))
+    std::fs::read(test_support::photos_dir().join("formats/avif_10bit_hdr_p3_nclx.avif"))
         .expect("the corpus's 10-bit AVIF")
 }
 

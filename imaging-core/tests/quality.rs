@@ -11,8 +11,7 @@ use imaging_core::{
     apply_orientation, decode, encode_jpeg, render_renditions, Limits, RenditionOptions, RgbImage,
 };
 
-mod common;
-use common::photos_in;
+use test_support::photos_in;
 
 /// The full-size upright picture.
 fn full_size(bytes: &[u8]) -> RgbImage {

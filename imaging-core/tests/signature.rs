@@ -11,8 +11,7 @@ use imaging_core::analysis::signature::{distance, signature, Signature, NEAR_DUP
 use imaging_core::resize::Resizer;
 use imaging_core::{decode, encode_jpeg, render_renditions, Limits, RenditionOptions, RgbImage};
 
-mod common;
-use common::photo_paths;
+use test_support::photo_paths;
 
 /// The folders of real photos (`broken/` holds malformed files, not photos).
 const FOLDERS: [&str; 4] = ["camera", "exif-orientation", "faces", "formats"];

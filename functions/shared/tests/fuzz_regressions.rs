@@ -5,7 +5,6 @@
 use photo_suite_functions::events::uploads;
 use photo_suite_functions::keys::{check_safe, decode_event_key, KeyError};
 use serde_json::Value;
-use std::path::PathBuf;
 
 /// What must become of a file read as an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +33,6 @@ const REGRESSIONS: &[(&str, Expected)] = &[
     ("unsafe-key-escaped-dotdot.json", UnsafeKey),
     ("unsafe-key-escaped-nul.json", UnsafeKey),
 ];
-
-fn regressions_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fuzz/regressions/events"
-    ))
-}
 
 fn outcome(bytes: &[u8]) -> Expected {
     let Ok(event) = serde_json::from_slice::<Value>(bytes) else {
@@ -79,31 +71,12 @@ fn check_raw_key(name: &str, raw: &str) {
 
 #[test]
 fn every_regression_input_has_its_pinned_outcome() {
-    let dir = regressions_dir();
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    let mut pinned: Vec<&str> = REGRESSIONS.iter().map(|(name, _)| *name).collect();
-    pinned.sort_unstable();
-    assert_eq!(
-        names,
-        pinned,
-        "every file of {} is pinned here",
-        dir.display()
-    );
-
+    let pinned: Vec<&str> = REGRESSIONS.iter().map(|(name, _)| *name).collect();
+    let inputs = test_support::fuzz_regressions("events", &pinned);
     for (name, expected) in REGRESSIONS {
-        let bytes = std::fs::read(dir.join(name)).expect("regression input");
-        assert_eq!(outcome(&bytes), *expected, "{name}");
-        if let Ok(raw) = std::str::from_utf8(&bytes) {
+        let bytes = &inputs[*name];
+        assert_eq!(outcome(bytes), *expected, "{name}");
+        if let Ok(raw) = std::str::from_utf8(bytes) {
             check_raw_key(name, raw);
         }
     }

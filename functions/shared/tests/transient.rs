@@ -8,44 +8,15 @@ use photo_suite_functions::ingest::{
 };
 use photo_suite_functions::local::{FileTopics, FolderStore};
 use photo_suite_functions::ports::{ObjectStore, StoreError, Topic};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-fn photos() -> PathBuf {
-    std::env::var_os("PHOTO_SUITE_PHOTOS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/photos"
-            ))
-        })
-}
+use test_support::tree;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
-}
-
-/// Every file under `dir`, by relative path.
-fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        for entry in std::fs::read_dir(&folder).expect("read dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let relative = path.strip_prefix(dir).expect("inside").to_path_buf();
-                files.insert(relative, std::fs::read(&path).expect("read"));
-            }
-        }
-    }
-    files
 }
 
 /// The folder store, with its `fail_at`-th put (counting from 1) failing transiently.
@@ -86,7 +57,7 @@ async fn a_transient_put_failure_is_retried_to_the_same_outputs() {
     let input_dir = scratch("transient-in");
     std::fs::create_dir_all(input_dir.join("uploads")).expect("folder");
     std::fs::copy(
-        photos().join("faces/obama_official_portrait.jpg"),
+        test_support::photos_dir().join("faces/obama_official_portrait.jpg"),
         input_dir.join("uploads/obama.jpg"),
     )
     .expect("copy photo");

@@ -475,9 +475,7 @@ mod tests {
     /// works at: the same boxes, and the same scores but for float rounding.
     #[test]
     fn the_cascade_gives_rustfaces_boxes_and_scores() {
-        let root = std::env::var_os("PHOTO_SUITE_PHOTOS")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/photos").into());
+        let root = test_support::photos_dir();
         let model = model().expect("model");
         let theirs = rustface::read_model(MODEL_BYTES).expect("rustface reads the model");
         let mut detector = rustface::create_detector_with_model(theirs);
