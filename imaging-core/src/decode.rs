@@ -182,6 +182,17 @@ fn decode_with_image_crate(bytes: &[u8], limits: &Limits, format: ImageFormat) -
     let mut decoder = reader.into_decoder().map_err(err)?;
     let (stored_width, stored_height) = decoder.dimensions();
     limits.check_dimensions(stored_width, stored_height)?;
+    let needed = image_decode_bytes(decoder.total_bytes(), decoder.color_type());
+    let budget = limits.max_alloc_bytes();
+    if needed > budget {
+        return Err(LimitExceeded::Allocation(format!(
+            "a {stored_width}x{stored_height} {:?} {format} takes about {} MiB to decode, over {} MiB",
+            decoder.color_type(),
+            needed >> 20,
+            budget >> 20
+        ))
+        .into());
+    }
 
     let mut warnings = Vec::new();
     let raw_exif = decoder.exif_metadata().map_err(err)?;
@@ -200,12 +211,13 @@ fn decode_with_image_crate(bytes: &[u8], limits: &Limits, format: ImageFormat) -
     let color = dynamic.color();
     let image = if !color.has_color() && !color.has_alpha() {
         let (image, warning) =
-            color::gray_to_srgb(width, height, dynamic.to_luma8().as_raw(), icc.as_deref());
+            color::gray_to_srgb(width, height, dynamic.into_luma8().as_raw(), icc.as_deref());
         warnings.extend(warning);
         image
     } else {
         let mut image = if color.has_alpha() {
-            RgbImage::from_rgba_on_white(width, height, dynamic.to_rgba8().as_raw())
+            // Without a copy when the decoder gave 8-bit RGBA (a 16-bit one is converted).
+            RgbImage::from_rgba_on_white(width, height, dynamic.into_rgba8().into_raw())
         } else {
             RgbImage {
                 width,
@@ -309,7 +321,7 @@ fn decode_heif(bytes: &[u8], limits: &Limits, format: ImageFormat) -> Result<Dec
         );
     }
     let mut image = if alpha {
-        RgbImage::from_rgba_on_white(plane.width, plane.height, &packed)
+        RgbImage::from_rgba_on_white(plane.width, plane.height, packed)
     } else {
         RgbImage {
             width: plane.width,
@@ -337,6 +349,23 @@ fn decode_heif(bytes: &[u8], limits: &Limits, format: ImageFormat) -> Result<Dec
     })
 }
 
+/// Bytes a decode through the `image` crate holds at its peak, from the header: the decoded
+/// pixels (`decoded` bytes, of colour type `color`) and the 8-bit image made from them where
+/// that is a new buffer (16-bit or float samples, grey with alpha), or the RGB expansion of
+/// 8-bit grey. 8-bit RGB and RGBA become the result in place.
+fn image_decode_bytes(decoded: u64, color: image::ColorType) -> u64 {
+    use image::ColorType;
+    let pixels = decoded / u64::from(color.bytes_per_pixel().max(1));
+    let made_per_pixel = match color {
+        ColorType::Rgb8 | ColorType::Rgba8 => 0,
+        ColorType::L8 => 3,
+        ColorType::L16 => 1 + 3,
+        ColorType::Rgb16 | ColorType::Rgb32F => 3,
+        _ => 4, // into 8-bit RGBA, flattened in place
+    };
+    decoded.saturating_add(pixels.saturating_mul(made_per_pixel))
+}
+
 /// Bytes a HEIF/AVIF decode holds at its peak, estimated from the size, the bit depth and
 /// whether there is alpha: the decoder's planes and libheif's copy of them (taken as 4:4:4,
 /// the largest), then the 8-bit RGB result and our copy of it. 18 bytes a pixel for 10-bit,
@@ -357,6 +386,44 @@ fn heif_exif_tiff(block: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A PNG of `width` x `height` black pixels of colour type `color`.
+    fn png(width: u32, height: u32, color: image::ExtendedColorType) -> Vec<u8> {
+        use image::ImageEncoder;
+        let bytes_per_pixel = usize::from(color.bits_per_pixel() / 8);
+        let pixels = vec![0u8; width as usize * height as usize * bytes_per_pixel];
+        let mut out = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(&pixels, width, height, color)
+            .expect("encodes");
+        out
+    }
+
+    /// 16-bit RGBA takes 8 bytes a pixel to decode and 4 more for its 8-bit copy: over the
+    /// allocation bound of a limit it fits in (8 a pixel of the limit and 16 MiB), it is
+    /// refused from its header; the same size in 8-bit RGBA (4 a pixel) is decoded.
+    #[test]
+    fn a_png_whose_decode_would_take_too_much_memory_is_refused_from_its_header() {
+        let limits = Limits {
+            max_pixels: 5_000_000,
+            ..Limits::default()
+        };
+        let deep = png(2500, 2000, image::ExtendedColorType::Rgba16);
+        let e = decode(&deep, &limits, None).expect_err("refused");
+        assert_eq!(e.kind(), "limits", "{e}");
+        assert!(
+            e.to_string()
+                .contains("a 2500x2000 Rgba16 png takes about 57 MiB to decode, over 54 MiB"),
+            "{e}"
+        );
+        let shallow = png(2500, 2000, image::ExtendedColorType::Rgba8);
+        let decoded = decode(&shallow, &limits, None).expect("decodes");
+        assert_eq!(decoded.image.pixels.len(), 2500 * 2000 * 3);
+        assert!(
+            decoded.image.pixels.iter().all(|&v| v == 255),
+            "black, transparent: white"
+        );
+    }
 
     #[test]
     fn heif_decode_memory_grows_with_the_bit_depth_and_alpha() {

@@ -81,9 +81,9 @@ pub struct ExifFacts {
     /// DateTimeOriginal as ISO 8601 (`2019-03-21T11:04:22`), with `OffsetTimeOriginal` appended
     /// when present (`+02:00`).
     pub taken_at: Option<String>,
-    /// Camera maker.
+    /// Camera maker (at most [`MAX_EXIF_TEXT`] characters, no control characters).
     pub make: Option<String>,
-    /// Camera model.
+    /// Camera model (as `make`).
     pub model: Option<String>,
     /// Position; a 0/0 fix or a missing coordinate is no GPS.
     pub gps: Option<Gps>,
@@ -138,13 +138,31 @@ fn lenient_reader() -> exif::Reader {
     reader
 }
 
+/// Longest camera make or model kept, in characters (real ones are under 40). A file may
+/// store megabytes there; the analysis and the `photo.analyzed` message carry these fields,
+/// and SNS takes at most 256 KB a message.
+pub const MAX_EXIF_TEXT: usize = 128;
+
 fn ascii(exif: &Exif, tag: Tag) -> Option<String> {
     let field = exif.get_field(tag, In::PRIMARY)?;
     let Value::Ascii(parts) = &field.value else {
         return None;
     };
-    let text = String::from_utf8_lossy(parts.first()?);
-    let text = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    clean_text(&String::from_utf8_lossy(parts.first()?))
+}
+
+/// `text` without control characters, spaces at either end, or anything past
+/// [`MAX_EXIF_TEXT`] characters; `None` when nothing is left.
+fn clean_text(text: &str) -> Option<String> {
+    let text: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(MAX_EXIF_TEXT)
+        .collect();
+    let text = text.trim_end();
     (!text.is_empty()).then(|| text.to_string())
 }
 
@@ -240,6 +258,37 @@ mod tests {
         }
         assert!(Orientation::from_exif(6).swaps_dimensions());
         assert!(!Orientation::from_exif(3).swaps_dimensions());
+    }
+
+    /// A little-endian TIFF holding one ASCII tag.
+    fn tiff_with_ascii(tag: u16, text: &[u8]) -> Vec<u8> {
+        let mut tiff = b"II*\0".to_vec();
+        tiff.extend(8u32.to_le_bytes());
+        tiff.extend(1u16.to_le_bytes());
+        tiff.extend(tag.to_le_bytes());
+        tiff.extend(2u16.to_le_bytes()); // ASCII
+        tiff.extend((text.len() as u32 + 1).to_le_bytes());
+        tiff.extend(26u32.to_le_bytes()); // the text, after this IFD
+        tiff.extend(0u32.to_le_bytes()); // no next IFD
+        tiff.extend(text);
+        tiff.push(0);
+        tiff
+    }
+
+    #[test]
+    fn camera_names_are_kept_short_and_printable() {
+        let (facts, _) = ExifFacts::from_tiff(tiff_with_ascii(0x010F, b"  Canon\x01\x02  "));
+        assert_eq!(facts.make.as_deref(), Some("Canon"));
+        // A hostile file's megabyte of text: cut to MAX_EXIF_TEXT characters.
+        let mut huge = b"Nikon ".to_vec();
+        huge.extend(std::iter::repeat_n(b'\x07', 60_000));
+        huge.extend(std::iter::repeat_n(b'x', 1_000_000));
+        let (facts, _) = ExifFacts::from_tiff(tiff_with_ascii(0x0110, &huge));
+        let model = facts.model.expect("a model");
+        assert_eq!(model.chars().count(), MAX_EXIF_TEXT);
+        assert!(model.starts_with("Nikon x"), "{model}");
+        let (facts, _) = ExifFacts::from_tiff(tiff_with_ascii(0x010F, b"\x01\x02 "));
+        assert_eq!(facts.make, None);
     }
 
     #[test]

@@ -53,20 +53,24 @@ impl RgbImage {
         }
     }
 
-    /// Flattens RGBA on a white background.
-    pub(crate) fn from_rgba_on_white(width: u32, height: u32, rgba: &[u8]) -> Self {
-        let pixels = rgba
-            .chunks_exact(4)
-            .flat_map(|p| {
-                let a = u32::from(p[3]);
-                let blend = |c: u8| ((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
-                [blend(p[0]), blend(p[1]), blend(p[2])]
-            })
-            .collect();
+    /// Flattens RGBA on a white background, in the RGBA buffer itself (a 100-MP photo would
+    /// otherwise hold its RGBA and its RGB copy at once: 700 MB).
+    pub(crate) fn from_rgba_on_white(width: u32, height: u32, mut rgba: Vec<u8>) -> Self {
+        let count = rgba.len() / 4;
+        for i in 0..count {
+            // Pixel i is written to 3i..3i+3, below 4(i+1) where the next one is read from.
+            let p = &rgba[4 * i..4 * i + 4];
+            let a = u32::from(p[3]);
+            let blend = |c: u8| ((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
+            let rgb = [blend(p[0]), blend(p[1]), blend(p[2])];
+            rgba[3 * i..3 * i + 3].copy_from_slice(&rgb);
+        }
+        rgba.truncate(3 * count);
+        rgba.shrink_to_fit();
         RgbImage {
             width,
             height,
-            pixels,
+            pixels: rgba,
         }
     }
 }
@@ -77,8 +81,11 @@ mod tests {
 
     #[test]
     fn transparent_pixels_become_white_and_opaque_ones_keep_their_colour() {
-        let img = RgbImage::from_rgba_on_white(2, 1, &[10, 20, 30, 0, 10, 20, 30, 255]);
+        let img = RgbImage::from_rgba_on_white(2, 1, vec![10, 20, 30, 0, 10, 20, 30, 255]);
         assert_eq!(img.pixels, vec![255, 255, 255, 10, 20, 30]);
+        let rgba = vec![200, 100, 0, 128, 1, 2, 3, 255, 9, 9, 9, 0];
+        let img = RgbImage::from_rgba_on_white(3, 1, rgba);
+        assert_eq!(img.pixels, vec![227, 177, 127, 1, 2, 3, 255, 255, 255]);
     }
 
     #[test]

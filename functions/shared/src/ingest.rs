@@ -1,7 +1,7 @@
 //! The ingest use-case: one uploaded photo in, renditions + analysis out, announced on a topic.
 //! The same code runs in the `ingest` Lambda (S3 + SNS) and in `photo-suite ingest` (folders).
 
-use crate::keys::{analysis_key, check_safe, rendition_key};
+use crate::keys::{analysis_key, check_length, check_safe, rendition_key, KeyError};
 use crate::messages::{Message, PhotoAnalyzed, PhotoFailed, StoredRendition};
 use crate::ports::{ObjectStore, PublishError, Publisher, Retry, StoreError};
 use imaging_core::{check_extension, render_renditions, RenditionOptions, RenditionSet};
@@ -36,7 +36,8 @@ pub enum Outcome {
         /// Why.
         message: String,
     },
-    /// Not ours to process (outside the input prefix).
+    /// Not ours to process: outside the input prefix, or a folder placeholder (a key ending
+    /// in `/`, as the S3 console's "Create folder" makes).
     Skipped,
 }
 
@@ -120,7 +121,10 @@ where
     let Some(relative) = upload.key.strip_prefix(&settings.input_prefix) else {
         return Ok(Outcome::Skipped);
     };
-    if let Err(e) = check_safe(relative) {
+    if upload.key.ends_with('/') {
+        return Ok(Outcome::Skipped);
+    }
+    if let Err(e) = check_safe(relative).and_then(|()| check_output_keys(relative, settings)) {
         // Nothing may be written for such a key; there is nothing of ours to clean either.
         publisher
             .publish(&Message::PhotoFailed(fail("invalid_key", e.to_string())))
@@ -194,7 +198,16 @@ where
     let process = started.elapsed();
 
     let started = Instant::now();
-    let message = store_outputs(output, relative, upload, set).await?;
+    let message = match store_outputs(output, relative, upload, set).await {
+        Ok(message) => message,
+        // Refused by the store for good (access denied, ...): what was written goes, and the
+        // caller hears of it, rather than the event being retried into the dead-letter queue.
+        Err(e) if e.retry == Retry::Permanent => {
+            let failure = fail("output", e.to_string());
+            return report_failure(output, publisher, settings, relative, failure).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     let upload_time = started.elapsed();
     publisher
         .publish(&Message::PhotoAnalyzed(Box::new(message)))
@@ -210,12 +223,21 @@ where
     })
 }
 
+/// Checks that every output key of photo `relative` fits in an S3 key.
+fn check_output_keys(relative: &str, settings: &IngestSettings) -> Result<(), KeyError> {
+    check_length(&analysis_key(relative))?;
+    for &side in &settings.renditions.sizes {
+        check_length(&rendition_key(relative, side))?;
+    }
+    Ok(())
+}
+
 async fn store_outputs<O: ObjectStore>(
     output: &O,
     relative: &str,
     upload: &Upload,
     set: RenditionSet,
-) -> Result<PhotoAnalyzed, TransientError> {
+) -> Result<PhotoAnalyzed, StoreError> {
     let mut renditions = Vec::with_capacity(set.renditions.len());
     for r in set.renditions {
         let key = rendition_key(relative, r.max_side);
@@ -243,7 +265,8 @@ async fn store_outputs<O: ObjectStore>(
 }
 
 /// Reports a permanent failure: removes what an earlier delivery may have stored for the key
-/// (no output is left for a failed photo), then publishes `photo.failed`.
+/// (no output is left for a failed photo), then publishes `photo.failed`. A delete the store
+/// refuses for good is logged and the failure still published (a passing fault is retried).
 async fn report_failure<O: ObjectStore, P: Publisher>(
     output: &O,
     publisher: &P,
@@ -251,9 +274,21 @@ async fn report_failure<O: ObjectStore, P: Publisher>(
     relative: &str,
     failure: PhotoFailed,
 ) -> Result<Outcome, TransientError> {
-    output.delete(&analysis_key(relative)).await?;
-    for &side in &settings.renditions.sizes {
-        output.delete(&rendition_key(relative, side)).await?;
+    let keys = std::iter::once(analysis_key(relative)).chain(
+        settings
+            .renditions
+            .sizes
+            .iter()
+            .map(|&side| rendition_key(relative, side)),
+    );
+    for key in keys {
+        match output.delete(&key).await {
+            Ok(()) => {}
+            Err(e) if e.retry == Retry::Permanent => {
+                tracing::error!(key = %key, "cannot remove an output of a failed photo: {e}");
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     tracing::warn!(key = %failure.key, kind = %failure.kind, "{}", failure.message);
     let (kind, message) = (failure.kind.clone(), failure.message.clone());

@@ -12,6 +12,29 @@ pub enum KeyError {
     /// Empty, or with a component that could leave a folder (`..`, `.`, empty, absolute).
     #[error("unsafe key {0:?}")]
     Unsafe(String),
+    /// An output key would be longer than S3 takes ([`MAX_KEY_BYTES`]).
+    #[error("output key {key:?} would be {bytes} bytes; S3 takes at most {MAX_KEY_BYTES}")]
+    TooLong {
+        /// The output key.
+        key: String,
+        /// Its length in bytes.
+        bytes: usize,
+    },
+}
+
+/// Longest object key S3 takes, in bytes of UTF-8.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Checks that an output key is short enough for S3: an upload key near the limit cannot
+/// get its longer output keys, which is refused before any work (`invalid_key`), not retried.
+pub fn check_length(key: &str) -> Result<(), KeyError> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(KeyError::TooLong {
+            key: key.to_string(),
+            bytes: key.len(),
+        });
+    }
+    Ok(())
 }
 
 /// Decodes a key as S3 writes it in event notifications: `+` is a space, `%XX` a byte, and the

@@ -94,11 +94,14 @@ async fn layout<S: ObjectStore, P: Publisher>(
         message,
         request_id: Some(request.request_id.clone()),
     };
+    let plan_settings = match request.plan_settings(settings.plan) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
     let facts = match read_facts(&request.photos, store, &settings.input_prefix).await? {
         Ok(facts) => facts,
         Err((kind, message)) => return Ok(Err(fail(kind, message))),
     };
-    let plan_settings = request.settings.unwrap_or(settings.plan);
     let plan = plan(&facts, &request.surfaces, &plan_settings);
     let document = LayoutDocument {
         version: LAYOUT_VERSION,
@@ -111,7 +114,12 @@ async fn layout<S: ObjectStore, P: Publisher>(
     let mut json =
         serde_json::to_vec_pretty(&document).map_err(|e| StoreError::permanent("put", &key, e))?;
     json.push(b'\n');
-    store.put(&key, json, "application/json").await?;
+    match store.put(&key, json, "application/json").await {
+        Ok(()) => {}
+        // Refused by the store for good (access denied, ...): the caller hears of it.
+        Err(e) if e.retry == Retry::Permanent => return Ok(Err(fail("output", e.to_string()))),
+        Err(e) => return Err(e.into()),
+    }
     let filled: Vec<_> = plan
         .surfaces
         .iter()

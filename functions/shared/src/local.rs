@@ -63,9 +63,14 @@ impl FolderStore {
 fn io_error(operation: &'static str, key: &str, e: io::Error) -> StoreError {
     match e.kind() {
         io::ErrorKind::NotFound => StoreError::not_found(operation, key),
+        // What retrying cannot change: the file system refuses this name or this place.
         io::ErrorKind::PermissionDenied
         | io::ErrorKind::InvalidInput
-        | io::ErrorKind::IsADirectory => StoreError::permanent(operation, key, e),
+        | io::ErrorKind::IsADirectory
+        | io::ErrorKind::NotADirectory
+        | io::ErrorKind::AlreadyExists
+        | io::ErrorKind::InvalidFilename
+        | io::ErrorKind::ReadOnlyFilesystem => StoreError::permanent(operation, key, e),
         _ => StoreError::transient(operation, key, e),
     }
 }

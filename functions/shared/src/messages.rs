@@ -1,9 +1,28 @@
 //! The messages the suite publishes. Each is a JSON object with a `type`; large results stay
-//! in the store and messages carry their keys (a claim check), well under SNS's 256 KB.
+//! in the store and messages carry their keys (a claim check), well under SNS's 256 KB: the
+//! analysis they summarise keeps camera names short, and text that can echo an event or a
+//! request (a refused key, an error's message) is cut at [`MAX_TEXT`] bytes.
 
 use crate::ports::Topic;
 use imaging_core::PhotoInfo;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+/// Longest text a failure message carries in one field, in bytes: a longer key, bucket or
+/// reason (a hostile event's, or an error quoting a request) is cut at a character boundary
+/// and ends in `…`. An S3 key is at most 1,024 bytes, so a real key is never cut.
+pub const MAX_TEXT: usize = 4096;
+
+/// Serialises `text` cut to [`MAX_TEXT`] bytes.
+fn clipped<S: Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    if text.len() <= MAX_TEXT {
+        return serializer.serialize_str(text);
+    }
+    let mut end = MAX_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    serializer.serialize_str(&format!("{}…", &text[..end]))
+}
 
 /// A message on one of the suite's topics.
 #[derive(Debug, Clone, Serialize)]
@@ -99,14 +118,17 @@ pub struct PhotoAnalyzed {
 /// `photo.failed`: which upload, and the typed reason.
 #[derive(Debug, Clone, Serialize)]
 pub struct PhotoFailed {
-    /// Bucket of the upload (empty for a local folder).
+    /// Bucket of the upload (empty for a local folder; cut at [`MAX_TEXT`]).
+    #[serde(serialize_with = "clipped")]
     pub bucket: String,
-    /// Key of the upload.
+    /// Key of the upload (cut at [`MAX_TEXT`]).
+    #[serde(serialize_with = "clipped")]
     pub key: String,
     /// Error class: `unsupported`, `decode`, `format_mismatch`, `limits`, `not_found`,
     /// `invalid_key`, `wrong_bucket`, ...
     pub kind: String,
-    /// Human-readable reason.
+    /// Human-readable reason (cut at [`MAX_TEXT`]).
+    #[serde(serialize_with = "clipped")]
     pub message: String,
 }
 
@@ -162,6 +184,61 @@ pub struct RequestFailed {
     /// Error class: `malformed_request`, `too_large`, `invalid_key`, `unknown_photo`,
     /// `not_found`, `decode`, `limits`, `parameter`, ...
     pub kind: String,
-    /// Human-readable reason.
+    /// Human-readable reason (cut at [`MAX_TEXT`]).
+    #[serde(serialize_with = "clipped")]
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SNS's limit on a message, in bytes.
+    const SNS_LIMIT: usize = 256 * 1024;
+
+    #[test]
+    fn failures_that_echo_hostile_text_stay_within_what_sns_takes() {
+        // Control characters: six bytes each in JSON.
+        let hostile = "\u{1}".repeat(1_000_000);
+        let failed = Message::PhotoFailed(PhotoFailed {
+            bucket: hostile.clone(),
+            key: format!("uploads/{hostile}"),
+            kind: "invalid_key".into(),
+            message: format!("{hostile:?}"),
+        });
+        let body = serde_json::to_string(&failed).expect("serialises");
+        assert!(body.len() < SNS_LIMIT / 4, "{} bytes", body.len());
+        let value: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        let key = value["key"].as_str().expect("key");
+        assert!(
+            key.starts_with("uploads/\u{1}") && key.ends_with('…'),
+            "{key:.20}"
+        );
+        assert_eq!(key.len(), MAX_TEXT + '…'.len_utf8());
+
+        let failed = Message::LayoutFailed(RequestFailed {
+            request_id: None,
+            kind: "malformed_request".into(),
+            message: "é".repeat(300_000),
+        });
+        let body = serde_json::to_string(&failed).expect("serialises");
+        let value: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        let message = value["message"].as_str().expect("message");
+        // Cut at a character boundary: 2048 two-byte characters.
+        assert_eq!(message, format!("{}…", "é".repeat(MAX_TEXT / 2)));
+    }
+
+    #[test]
+    fn text_within_the_limit_is_kept_whole() {
+        let key = format!("uploads/{}.jpg", "k".repeat(1012));
+        let failed = Message::PhotoFailed(PhotoFailed {
+            bucket: "b".into(),
+            key: key.clone(),
+            kind: "decode".into(),
+            message: "m".repeat(MAX_TEXT),
+        });
+        let value = serde_json::to_value(&failed).expect("serialises");
+        assert_eq!(value["key"], key.as_str());
+        assert_eq!(value["message"].as_str().map(str::len), Some(MAX_TEXT));
+    }
 }

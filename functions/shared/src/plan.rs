@@ -55,6 +55,33 @@ impl Default for PlanSettings {
     }
 }
 
+/// A request's changes to the configured [`PlanSettings`]: each field given replaces that
+/// setting, the others keep their configured values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanOverrides {
+    /// Replaces [`PlanSettings::dpi_good`].
+    pub dpi_good: Option<f64>,
+    /// Replaces [`PlanSettings::dpi_fair`].
+    pub dpi_fair: Option<f64>,
+    /// Replaces [`PlanSettings::event_gap_hours`].
+    pub event_gap_hours: Option<f64>,
+    /// Replaces [`PlanSettings::event_distance_km`].
+    pub event_distance_km: Option<f64>,
+}
+
+impl PlanOverrides {
+    /// `base` with the fields given here replaced (not validated: see [`PlanSettings::validate`]).
+    pub fn over(&self, base: PlanSettings) -> PlanSettings {
+        PlanSettings {
+            dpi_good: self.dpi_good.unwrap_or(base.dpi_good),
+            dpi_fair: self.dpi_fair.unwrap_or(base.dpi_fair),
+            event_gap_hours: self.event_gap_hours.unwrap_or(base.event_gap_hours),
+            event_distance_km: self.event_distance_km.unwrap_or(base.event_distance_km),
+        }
+    }
+}
+
 impl PlanSettings {
     /// Checks that every value is finite, positive, and `dpi_fair <= dpi_good`.
     pub fn validate(&self) -> Result<(), String> {

@@ -3,6 +3,7 @@
 //! same code runs in the `render` Lambda and in `photo-suite render`.
 
 use crate::ingest::TransientError;
+use crate::keys::check_length;
 use crate::messages::{Message, RenderDone};
 use crate::ports::{ObjectStore, Publisher, Retry, StoreError};
 use crate::requests::{RenderFormat, RenderRequest, RequestError};
@@ -126,12 +127,16 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
         format,
         limits: settings.limits,
     };
-    // The output size is checked before the original is even read.
+    // The output size and key are checked before the original is even read.
     if let Err(e) = settings
         .limits
         .check_dimensions(request.width, request.height)
     {
         return Ok(Err(fail("limits", format!("output: {e}"))));
+    }
+    let key = render_key(relative, &request, format);
+    if let Err(e) = check_length(&key) {
+        return Ok(Err(fail("invalid_key", e.to_string())));
     }
     let read = async {
         let size = input.size(&request.photo).await?;
@@ -160,11 +165,16 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
     for warning in &rendered.warnings {
         tracing::warn!(photo = %request.photo, "{warning}");
     }
-    let key = render_key(relative, &request, format);
     let size = rendered.bytes.len();
-    output
+    match output
         .put(&key, rendered.bytes, format.content_type())
-        .await?;
+        .await
+    {
+        Ok(()) => {}
+        // Refused by the store for good (access denied, ...): the caller hears of it.
+        Err(e) if e.retry == Retry::Permanent => return Ok(Err(fail("output", e.to_string()))),
+        Err(e) => return Err(e.into()),
+    }
     publisher
         .publish(&Message::RenderDone(RenderDone {
             request_id: request.request_id.clone(),

@@ -7,7 +7,7 @@
 use crate::events::MalformedEvent;
 use crate::keys::check_safe;
 use crate::messages::{Message, RequestFailed};
-use crate::plan::{PlanSettings, Surface};
+use crate::plan::{PlanOverrides, PlanSettings, Surface};
 use crate::ports::{PublishError, Publisher};
 use serde::Deserialize;
 use serde_json::Value;
@@ -163,9 +163,10 @@ pub struct LayoutRequest {
     pub photos: Vec<String>,
     /// Pages with slots.
     pub surfaces: Vec<Surface>,
-    /// Overrides of the planner's settings (DPI thresholds, event splitting).
+    /// Changes to the planner's configured settings (DPI thresholds, event splitting): the
+    /// fields given replace those settings, the others keep the configured values.
     #[serde(default)]
-    pub settings: Option<PlanSettings>,
+    pub settings: Option<PlanOverrides>,
 }
 
 impl LayoutRequest {
@@ -239,10 +240,18 @@ impl LayoutRequest {
                 "surfaces: {slots} slots in all, 1 to {MAX_SLOTS} accepted"
             ));
         }
-        if let Some(settings) = &self.settings {
-            settings.validate().map_err(|e| format!("settings: {e}"))?;
-        }
         Ok(())
+    }
+
+    /// The planner's settings for this request: `configured` with the request's changes,
+    /// validated together (a request's `dpi_fair` is checked against the configured
+    /// `dpi_good` when it does not change that one too).
+    pub fn plan_settings(&self, configured: PlanSettings) -> Result<PlanSettings, RequestError> {
+        let settings = self.settings.unwrap_or_default().over(configured);
+        settings.validate().map_err(|e| {
+            RequestError::malformed(format!("settings: {e}"), Some(self.request_id.clone()))
+        })?;
+        Ok(settings)
     }
 }
 
@@ -410,8 +419,45 @@ mod tests {
             v["surfaces"][0]["slots"] = json!(vec![json!({"x": 0, "y": 0, "w": 10, "h": 10}); 101])
         });
         assert!(e.message.contains("at most 100"), "{e}");
-        let e = mutate(&|v| v["settings"] = json!({"dpi_good": 100, "dpi_fair": 200}));
-        assert!(e.message.contains("dpi_fair"), "{e}");
+        let e = mutate(&|v| v["settings"] = json!({"dpi_god": 300}));
+        assert!(e.message.contains("dpi_god"), "{e}");
+    }
+
+    #[test]
+    fn settings_a_request_gives_replace_only_those_of_the_configured_ones() {
+        let configured = PlanSettings {
+            dpi_good: 400.0,
+            dpi_fair: 200.0,
+            event_gap_hours: 6.0,
+            event_distance_km: 50.0,
+        };
+        let with = |settings: Value| {
+            let mut request = layout();
+            request["settings"] = settings;
+            LayoutRequest::parse(&request)
+                .expect("valid")
+                .plan_settings(configured)
+        };
+        let merged = with(json!({"event_gap_hours": 5})).expect("valid");
+        assert_eq!(
+            merged,
+            PlanSettings {
+                event_gap_hours: 5.0,
+                ..configured
+            }
+        );
+        // Checked against the configured dpi_good (400), not the built-in default (250).
+        let merged = with(json!({"dpi_fair": 300})).expect("valid");
+        assert_eq!((merged.dpi_good, merged.dpi_fair), (400.0, 300.0));
+        assert_eq!(with(Value::Null).expect("valid"), configured);
+        let e = with(json!({"dpi_fair": 500})).expect_err("above the configured dpi_good");
+        assert_eq!(e.kind, "malformed_request");
+        assert!(
+            e.message.contains("dpi_fair 500 is above dpi_good 400"),
+            "{e}"
+        );
+        let e = with(json!({"dpi_good": -1})).expect_err("negative");
+        assert!(e.message.contains("settings: dpi_good"), "{e}");
     }
 
     #[test]

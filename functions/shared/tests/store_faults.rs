@@ -1,0 +1,345 @@
+//! Storage failures in the middle of a photo, and keys the store cannot take. A transient
+//! failure: the use-case returns an error (so Lambda retries the event), announces nothing, and
+//! the retry completes the photo with exactly the keys and bytes of a run that never failed. A
+//! permanent one: the photo is reported failed (`output`) and what was written is removed, not
+//! retried into the dead-letter queue. The store is the real folder store; only the fault is
+//! injected (issue 6 adds the transient case against moto behind a faulty proxy).
+
+use photo_suite_functions::ingest::{
+    ingest_upload, IngestSettings, Outcome, TransientError, Upload,
+};
+use photo_suite_functions::layout::{run_layout, LayoutOutcome, LayoutSettings};
+use photo_suite_functions::local::{FileTopics, FolderStore, MemoryTopics};
+use photo_suite_functions::ports::{ObjectStore, StoreError, Topic};
+use photo_suite_functions::render::{run_render, RenderOutcome, RenderSettings};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use test_support::tree;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The folder store, with its `fail_at`-th put (counting from 1) failing, transiently or not.
+struct FaultyStore {
+    inner: FolderStore,
+    puts: AtomicUsize,
+    fail_at: usize,
+    permanent: bool,
+}
+
+impl ObjectStore for FaultyStore {
+    async fn size(&self, key: &str) -> Result<u64, StoreError> {
+        self.inner.size(key).await
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        self.inner.get(key).await
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<(), StoreError> {
+        if self.puts.fetch_add(1, Ordering::SeqCst) + 1 == self.fail_at {
+            return Err(if self.permanent {
+                StoreError::permanent("put", key, "403 AccessDenied (injected)")
+            } else {
+                StoreError::transient("put", key, "503 SlowDown (injected)")
+            });
+        }
+        self.inner.put(key, bytes, content_type).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+}
+
+#[tokio::test]
+async fn a_transient_put_failure_is_retried_to_the_same_outputs() {
+    let input_dir = scratch("transient-in");
+    std::fs::create_dir_all(input_dir.join("uploads")).expect("folder");
+    std::fs::copy(
+        test_support::photos_dir().join("faces/obama_official_portrait.jpg"),
+        input_dir.join("uploads/obama.jpg"),
+    )
+    .expect("copy photo");
+    let input = FolderStore::new(&input_dir);
+    let upload = Upload {
+        bucket: "uploads-bucket".into(),
+        key: "uploads/obama.jpg".into(),
+    };
+    let settings = IngestSettings {
+        input_prefix: "uploads/".into(),
+        ..IngestSettings::default()
+    };
+
+    // A run that never fails: the reference outputs.
+    let clean_dir = scratch("transient-clean");
+    let clean_topics = FileTopics::new(clean_dir.join("events"), clean_dir.join("failures"));
+    let clean = ingest_upload(
+        &upload,
+        &input,
+        &FolderStore::new(clean_dir.join("out")),
+        &clean_topics,
+        &settings,
+    )
+    .await;
+    assert!(matches!(clean, Ok(Outcome::Analyzed { .. })), "{clean:?}");
+    let expected = tree(&clean_dir.join("out"));
+    assert_eq!(expected.len(), 4, "three renditions and the analysis");
+
+    // The second put (after the first rendition) fails.
+    let faulty_dir = scratch("transient-faulty");
+    let output = FaultyStore {
+        inner: FolderStore::new(faulty_dir.join("out")),
+        puts: AtomicUsize::new(0),
+        fail_at: 2,
+        permanent: false,
+    };
+    let topics = FileTopics::new(faulty_dir.join("events"), faulty_dir.join("failures"));
+    let first = ingest_upload(&upload, &input, &output, &topics, &settings).await;
+    assert!(
+        matches!(first, Err(TransientError::Store(_))),
+        "a transient failure is an error, for Lambda to retry: {first:?}"
+    );
+    assert_eq!(topics.count(Topic::Events), 0, "nothing announced");
+    assert_eq!(topics.count(Topic::Failures), 0, "not a permanent failure");
+    let partial = tree(&faulty_dir.join("out"));
+    assert!(
+        partial
+            .keys()
+            .all(|k| !k.starts_with("analysis") && expected.get(k) == partial.get(k)),
+        "no analysis (it is written last) and no half-written object: {:?}",
+        partial.keys().collect::<Vec<_>>()
+    );
+
+    // The retry (the fault has passed) completes the photo exactly as the clean run did.
+    let retry = ingest_upload(&upload, &input, &output, &topics, &settings).await;
+    assert!(matches!(retry, Ok(Outcome::Analyzed { .. })), "{retry:?}");
+    assert_eq!(tree(&faulty_dir.join("out")), expected);
+    assert_eq!(topics.count(Topic::Events), 1);
+    assert_eq!(topics.count(Topic::Failures), 0);
+}
+
+/// Obama's portrait under `uploads/<name>` in a fresh input folder.
+fn one_upload(dir: &str, name: &str) -> (FolderStore, Upload) {
+    let input_dir = scratch(dir);
+    let path = input_dir.join("uploads").join(name);
+    std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+    std::fs::copy(
+        test_support::photos_dir().join("faces/obama_official_portrait.jpg"),
+        &path,
+    )
+    .expect("copy photo");
+    let upload = Upload {
+        bucket: "uploads-bucket".into(),
+        key: format!("uploads/{name}"),
+    };
+    (FolderStore::new(&input_dir), upload)
+}
+
+fn settings() -> IngestSettings {
+    IngestSettings {
+        input_prefix: "uploads/".into(),
+        ..IngestSettings::default()
+    }
+}
+
+/// The messages published on the failures topic, as JSON (written to `file` first).
+fn failures(topics: &FileTopics, file: &Path) -> Vec<serde_json::Value> {
+    topics.flush().expect("topic files written");
+    std::fs::read_to_string(file)
+        .expect("the failures file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_permanent_put_failure_is_reported_and_leaves_nothing() {
+    let (input, upload) = one_upload("permanent-in", "obama.jpg");
+    let dir = scratch("permanent-out");
+    let output = FaultyStore {
+        inner: FolderStore::new(dir.join("out")),
+        puts: AtomicUsize::new(0),
+        fail_at: 2,
+        permanent: true,
+    };
+    let topics = FileTopics::new(dir.join("events"), dir.join("failures"));
+    let outcome = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+    assert!(
+        matches!(&outcome, Ok(Outcome::Failed { kind, .. }) if kind == "output"),
+        "{outcome:?}"
+    );
+    assert_eq!(topics.count(Topic::Events), 0);
+    let failed = failures(&topics, &dir.join("failures"));
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["kind"], "output");
+    assert_eq!(failed[0]["key"], "uploads/obama.jpg");
+    assert!(
+        tree(&dir.join("out")).is_empty(),
+        "the rendition written before the failure is removed"
+    );
+}
+
+/// A photo name in folders of 100 bytes (a file system takes 255 a name) that makes an upload
+/// key of `key_bytes` bytes.
+fn long_name(key_bytes: usize) -> String {
+    let mut name = String::new();
+    while "uploads/".len() + name.len() + 100 + ".jpg".len() < key_bytes {
+        name += &format!("{}/", "k".repeat(99));
+    }
+    let rest = key_bytes - "uploads/".len() - name.len() - ".jpg".len();
+    format!("{name}{}.jpg", "k".repeat(rest))
+}
+
+#[tokio::test]
+async fn a_key_whose_outputs_s3_cannot_take_is_refused_before_any_work() {
+    // 1,020 bytes: a valid S3 key, but without the `uploads/` prefix and as
+    // `analysis/<key>.json`, 1,026 (`renditions/<key>/2048.jpg`, 1,032).
+    let (input, upload) = one_upload("long-key-in", &long_name(1020));
+    assert_eq!(upload.key.len(), 1020);
+    let dir = scratch("long-key-out");
+    let topics = FileTopics::new(dir.join("events"), dir.join("failures"));
+    let output = FolderStore::new(dir.join("out"));
+    let outcome = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+    assert!(
+        matches!(&outcome, Ok(Outcome::Failed { kind, .. }) if kind == "invalid_key"),
+        "{outcome:?}"
+    );
+    let failed = failures(&topics, &dir.join("failures"));
+    assert_eq!(failed.len(), 1);
+    let message = failed[0]["message"].as_str().expect("message");
+    assert!(
+        message.contains(".json\" would be 1026 bytes; S3 takes at most 1024"),
+        "{message}"
+    );
+    assert!(!dir.join("out").exists(), "nothing written");
+
+    // 8 bytes shorter, the longest output key is 1,024 bytes: it goes through.
+    let (input, upload) = one_upload("long-key-in", &long_name(1012));
+    let outcome = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+    assert!(
+        matches!(outcome, Ok(Outcome::Analyzed { .. })),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_folder_placeholder_is_skipped_without_a_failure() {
+    let (input, _) = one_upload("placeholder-in", "a.jpg");
+    let dir = scratch("placeholder-out");
+    let topics = FileTopics::new(dir.join("events"), dir.join("failures"));
+    let output = FolderStore::new(dir.join("out"));
+    for key in ["uploads/2024/", "uploads/2024/summer/"] {
+        let upload = Upload {
+            bucket: "uploads-bucket".into(),
+            key: key.into(),
+        };
+        let outcome = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+        assert!(
+            matches!(outcome, Ok(Outcome::Skipped)),
+            "{key}: {outcome:?}"
+        );
+    }
+    assert_eq!(
+        topics.count(Topic::Events) + topics.count(Topic::Failures),
+        0
+    );
+}
+
+fn render_request(photo: &str) -> serde_json::Value {
+    serde_json::json!({"type": "render.requested", "request_id": "r1", "photo": photo,
+        "placement": {"x": 0, "y": 0, "width": 400, "height": 400, "rot": 0},
+        "width": 200, "height": 200})
+}
+
+#[tokio::test]
+async fn a_render_the_store_refuses_for_good_is_reported_not_retried() {
+    let (input, upload) = one_upload("render-refused-in", "obama.jpg");
+    let dir = scratch("render-refused-out");
+    let output = FolderStore::new(dir.join("out"));
+    let topics = MemoryTopics::default();
+    let settings = RenderSettings {
+        input_prefix: "uploads/".into(),
+        ..RenderSettings::default()
+    };
+    let request = render_request(&upload.key);
+    let done = run_render(Ok(request.clone()), &input, &output, &topics, &settings).await;
+    let Ok(RenderOutcome::Done { key }) = done else {
+        panic!("{done:?}")
+    };
+    // A folder where the file goes: the store refuses the write for good.
+    std::fs::remove_file(dir.join("out").join(&key)).expect("the render");
+    std::fs::create_dir_all(dir.join("out").join(&key)).expect("a folder in its place");
+    let refused = run_render(Ok(request), &input, &output, &topics, &settings).await;
+    assert!(
+        matches!(&refused, Ok(RenderOutcome::Failed(e)) if e.kind == "output"),
+        "{refused:?}"
+    );
+    let messages = topics.messages();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1].0, Topic::Failures);
+    assert!(messages[1].1.contains("render.failed"), "{}", messages[1].1);
+}
+
+#[tokio::test]
+async fn a_render_key_s3_cannot_take_is_refused_before_the_photo_is_read() {
+    let dir = scratch("render-long-key");
+    let store = FolderStore::new(&dir);
+    let topics = MemoryTopics::default();
+    let settings = RenderSettings {
+        input_prefix: "uploads/".into(),
+        ..RenderSettings::default()
+    };
+    // No such photo: were the key checked after reading, this would be `not_found`.
+    let request = render_request(&format!("uploads/{}", long_name(1000)));
+    let outcome = run_render(Ok(request), &store, &store, &topics, &settings).await;
+    assert!(
+        matches!(&outcome, Ok(RenderOutcome::Failed(e))
+            if e.kind == "invalid_key" && e.message.contains("S3 takes at most 1024")),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_layout_the_store_refuses_for_good_is_reported_not_retried() {
+    let (input, upload) = one_upload("layout-refused-in", "obama.jpg");
+    let dir = scratch("layout-refused-out");
+    let output = FolderStore::new(dir.join("out"));
+    let topics = MemoryTopics::default();
+    let ingested = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+    assert!(
+        matches!(ingested, Ok(Outcome::Analyzed { .. })),
+        "{ingested:?}"
+    );
+    let request = serde_json::json!({"type": "layout.requested", "request_id": "r",
+        "book_id": "b", "photos": [upload.key], "surfaces": [{"surface_number": 1,
+        "page": {"width": 100, "height": 100, "dpi": 300},
+        "slots": [{"x": 0, "y": 0, "w": 100, "h": 100}]}]});
+    let layout_settings = LayoutSettings {
+        input_prefix: "uploads/".into(),
+        ..LayoutSettings::default()
+    };
+    let ready = run_layout(Ok(request.clone()), &output, &topics, &layout_settings).await;
+    let Ok(LayoutOutcome::Ready { key }) = ready else {
+        panic!("{ready:?}")
+    };
+    std::fs::remove_file(dir.join("out").join(&key)).expect("the layout");
+    std::fs::create_dir_all(dir.join("out").join(&key)).expect("a folder in its place");
+    let refused = run_layout(Ok(request), &output, &topics, &layout_settings).await;
+    assert!(
+        matches!(&refused, Ok(LayoutOutcome::Failed(e)) if e.kind == "output"),
+        "{refused:?}"
+    );
+    let last = topics.messages().pop().expect("messages");
+    assert_eq!(last.0, Topic::Failures);
+    assert!(last.1.contains("layout.failed"), "{}", last.1);
+}
