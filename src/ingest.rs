@@ -6,8 +6,9 @@ use anyhow::Context;
 use imaging_core::{Limits, RenditionOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use photo_suite_functions::ingest::{ingest_upload, IngestSettings, Outcome, Upload};
-use photo_suite_functions::local::{FileTopics, FolderStore};
-use photo_suite_functions::ports::Topic;
+use photo_suite_functions::local::{FileTopics, FolderStore, NOT_UTF8};
+use photo_suite_functions::messages::{Message, PhotoFailed};
+use photo_suite_functions::ports::{Publisher, Topic};
 use std::fs;
 use std::io::{self, Read};
 use std::path::Path;
@@ -18,7 +19,39 @@ use std::time::{Duration, Instant};
 pub struct Summary {
     pub processed: usize,
     pub failed: usize,
+    /// Files passed over as not photos (by extension: [`NOT_PHOTOS`]).
+    pub skipped: usize,
     pub elapsed: Duration,
+}
+
+/// Extensions of the files a folder of photos also holds that are not photos: sidecars (XMP,
+/// Google Takeout's JSON, iOS edits), videos, documents. They are counted and passed over, not
+/// reported as failed photos; any other file is tried as a photo.
+pub const NOT_PHOTOS: &[&str] = &[
+    "json", "xmp", "aae", "thm", "txt", "md", "rst", "tsv", "csv", "pdf", "xml", "html", "htm",
+    "zip", "db", "ini", "log", "mov", "mp4", "m4v", "avi", "mkv", "3gp", "webm", "mts", "wav",
+    "mp3",
+];
+
+fn is_not_photo(key: &str) -> bool {
+    Path::new(key)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| NOT_PHOTOS.iter().any(|n| n.eq_ignore_ascii_case(e)))
+}
+
+/// `text` with control characters escaped (`\u{1b}`), so that a file name cannot drive the
+/// terminal it is printed on.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Reads a file, refusing it from its size before reading when it is over the limit.
@@ -61,6 +94,11 @@ pub fn ingest_folder(
         input_dir.display()
     );
     fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    anyhow::ensure!(
+        fs::canonicalize(input_dir)? != fs::canonicalize(out_dir)?,
+        "--out {} is the input folder: give a folder of its own (inside it is fine)",
+        out_dir.display()
+    );
     let threads = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
@@ -83,12 +121,30 @@ pub fn ingest_folder(
         input_prefix: String::new(),
         renditions: options.clone(),
     });
-    let keys = input
+    let listing = input
         .list(Some(out_dir))
         .with_context(|| format!("listing {}", input_dir.display()))?;
+    let (skipped, keys): (Vec<String>, Vec<String>) =
+        listing.keys.into_iter().partition(|k| is_not_photo(k));
     let bar = progress_bar(keys.len());
 
     runtime.block_on(async {
+        // What could not be listed is a failure too: nothing under the folder goes unsaid.
+        for (path, reason) in listing.unreadable {
+            let kind = if reason == NOT_UTF8 {
+                "invalid_key"
+            } else {
+                "input"
+            };
+            eprintln!("photo-suite: failed {}: {kind}: {reason}", printable(&path));
+            let failure = PhotoFailed {
+                bucket: String::new(),
+                key: path,
+                kind: kind.into(),
+                message: reason,
+            };
+            topics.publish(&Message::PhotoFailed(failure)).await?;
+        }
         // At most two photos in flight per thread: bounded memory, busy threads.
         let permits = Arc::new(tokio::sync::Semaphore::new(threads * 2));
         let mut tasks = tokio::task::JoinSet::new();
@@ -115,16 +171,19 @@ pub fn ingest_folder(
                 match &outcome {
                     Ok(Outcome::Analyzed { warnings, .. }) => {
                         for w in warnings {
-                            bar.suspend(|| eprintln!("photo-suite: warning: {}: {w}", upload.key));
+                            let name = printable(&upload.key);
+                            bar.suspend(|| eprintln!("photo-suite: warning: {name}: {w}"));
                         }
                     }
                     Ok(Outcome::Failed { kind, message }) => {
-                        bar.suspend(|| {
-                            eprintln!("photo-suite: failed {}: {kind}: {message}", upload.key)
-                        });
+                        let (name, message) = (printable(&upload.key), printable(message));
+                        bar.suspend(|| eprintln!("photo-suite: failed {name}: {kind}: {message}"));
                     }
                     Ok(Outcome::Skipped) => {}
-                    Err(e) => bar.suspend(|| eprintln!("photo-suite: error: {}: {e}", upload.key)),
+                    Err(e) => {
+                        let (name, e) = (printable(&upload.key), printable(&e.to_string()));
+                        bar.suspend(|| eprintln!("photo-suite: error: {name}: {e}"))
+                    }
                 }
                 bar.inc(1);
                 outcome.with_context(|| format!("processing {}", upload.key))
@@ -146,6 +205,7 @@ pub fn ingest_folder(
     Ok(Summary {
         processed: topics.count(Topic::Events),
         failed: topics.count(Topic::Failures),
+        skipped: skipped.len(),
         elapsed: started.elapsed(),
     })
 }

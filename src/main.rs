@@ -37,18 +37,20 @@ enum Command {
     Ingest {
         /// Folder of photos.
         input_dir: PathBuf,
-        /// Where renditions/, analysis/ and failures.jsonl are written.
+        /// Where renditions/, analysis/, events.jsonl, failures.jsonl and report.html are
+        /// written (not the input folder itself; a folder inside it is skipped as input).
         #[arg(long)]
         out: PathBuf,
         /// Longest side of each rendition, largest first.
-        #[arg(long, value_delimiter = ',', default_value = "2048,1024,256")]
+        #[arg(long, value_delimiter = ',', default_value = "2048,1024,256",
+              value_parser = clap::value_parser!(u32).range(1..))]
         sizes: Vec<u32>,
         /// JPEG quality of the renditions.
         #[arg(long, default_value_t = 85, value_parser = clap::value_parser!(u8).range(1..=100))]
         quality: u8,
         /// Photos processed at once (default: one per core).
-        #[arg(long)]
-        threads: Option<usize>,
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -93,13 +95,16 @@ enum Command {
 #[derive(Args)]
 struct LimitArgs {
     /// Largest input file, in bytes.
-    #[arg(long, default_value_t = Limits::default().max_input_bytes)]
+    #[arg(long, default_value_t = Limits::default().max_input_bytes,
+          value_parser = clap::value_parser!(u64).range(1..))]
     max_bytes: u64,
     /// Largest image, in pixels (width x height).
-    #[arg(long, default_value_t = Limits::default().max_pixels)]
+    #[arg(long, default_value_t = Limits::default().max_pixels,
+          value_parser = clap::value_parser!(u64).range(1..))]
     max_pixels: u64,
     /// Longest accepted width or height.
-    #[arg(long, default_value_t = Limits::default().max_side)]
+    #[arg(long, default_value_t = Limits::default().max_side,
+          value_parser = clap::value_parser!(u32).range(1..))]
     max_side: u32,
 }
 
@@ -186,13 +191,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 limits: limits.into(),
                 ..RenditionOptions::default()
             };
+            let threads = threads.map(usize::from);
             let summary = ingest::ingest_folder(&input_dir, &out, &options, threads)?;
             let peak = imaging_core::peak_resident_bytes().map_or(String::new(), |b| {
                 format!(", peak memory {} MB", b.div_ceil(1 << 20))
             });
+            let skipped = if summary.skipped > 0 {
+                format!(", {} skipped (not photos)", summary.skipped)
+            } else {
+                String::new()
+            };
             eprintln!(
-                "photo-suite: {} photos processed, {} failed, in {:.1} s{peak}",
-                summary.processed,
+                "photo-suite: {} processed, {} failed{skipped}, in {:.1} s{peak}",
+                count(summary.processed, "photo"),
                 summary.failed,
                 summary.elapsed.as_secs_f64()
             );
@@ -204,18 +215,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Analyze { file, limits } => {
             let limits: Limits = limits.into();
+            let name = ingest::printable(&file.display().to_string());
             let bytes = match ingest::read_limited(&file, &limits) {
                 Ok(bytes) => bytes,
                 Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
-                    eprintln!("photo-suite: failed {}: limits: {e}", file.display());
+                    eprintln!("photo-suite: failed {name}: limits: {e}");
                     return Ok(ExitCode::from(EXIT_SOME_FAILED));
                 }
-                Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
+                Err(e) => return Err(e).with_context(|| format!("reading {name}")),
             };
-            match imaging_core::analyze(&bytes, &limits) {
+            // The extension must agree with the bytes, as `ingest` checks it.
+            let extension = file.extension().map(|e| e.to_string_lossy().into_owned());
+            let analysed = imaging_core::check_extension(&bytes, &extension.unwrap_or_default())
+                .and_then(|()| imaging_core::analyze(&bytes, &limits));
+            match analysed {
                 Ok((info, warnings)) => {
                     for w in warnings {
-                        eprintln!("photo-suite: warning: {}: {w}", file.display());
+                        eprintln!("photo-suite: warning: {name}: {w}");
                     }
                     let json = serde_json::to_string_pretty(&info)?;
                     // A closed pipe (`| head`) is the reader's choice, not an error of ours.
@@ -228,10 +244,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
-                    eprintln!("photo-suite: failed {}: {}: {e}", file.display(), e.kind());
+                    eprintln!("photo-suite: failed {name}: {}: {e}", e.kind());
                     Ok(ExitCode::from(EXIT_SOME_FAILED))
                 }
             }
         }
+    }
+}
+
+/// `n` and the noun, plural unless `n` is 1.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

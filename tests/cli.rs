@@ -325,7 +325,19 @@ fn a_photo_that_turns_bad_loses_its_old_outputs() {
 #[test]
 fn usage_errors_exit_with_1_and_help_with_0() {
     // 2 means "a photo failed": a mistyped command must not look like one.
-    for args in [&["ingest", "--no-such-flag"][..], &["no-such-command"], &[]] {
+    // Options out of range are usage errors too, before any photo is read.
+    let zeros = [
+        "--sizes",
+        "--threads",
+        "--max-pixels",
+        "--max-side",
+        "--max-bytes",
+    ];
+    let zeros = zeros.map(|flag| vec!["ingest", "in", "--out", "out", flag, "0"]);
+    let mut cases: Vec<&[&str]> = vec![&["ingest", "--no-such-flag"], &["no-such-command"], &[]];
+    cases.extend(zeros.iter().map(Vec::as_slice));
+    cases.push(&["ingest", "in", "--out", "out", "--sizes", "2048,0"]);
+    for args in cases {
         let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
         let result = photo_suite(&args);
         assert_eq!(result.status.code(), Some(1), "{args:?}");
@@ -359,6 +371,81 @@ fn analyze_prints_the_upright_facts_as_json() {
     assert_eq!(result.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&result.stderr).contains("unsupported"));
     assert!(result.stdout.is_empty());
+
+    // The extension is checked against the bytes, as `ingest` checks it.
+    let png = photos_dir().join("broken/png_data_with_jpg_extension.jpg");
+    let result = photo_suite(&["analyze".as_ref(), png.as_os_str()]);
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("format_mismatch"));
+    assert!(result.stdout.is_empty());
+}
+
+/// What a folder from a phone or a file manager also holds: links, sidecars and videos, odd
+/// names. Links are followed, sidecars and videos counted and passed over, and what cannot be
+/// read or named is a failure in failures.jsonl, never passed over in silence.
+#[test]
+#[cfg(unix)]
+fn links_sidecars_and_odd_names_are_followed_skipped_or_reported() {
+    use std::os::unix::ffi::OsStrExt;
+    let input = scratch("odd-names-in");
+    let out = scratch("odd-names-out");
+    let hopper = photos_dir().join("faces/hopper.jpg");
+    std::os::unix::fs::symlink(&hopper, input.join("link.jpg")).expect("link");
+    std::os::unix::fs::symlink(photos_dir().join("exif-orientation"), input.join("folder"))
+        .expect("folder link");
+    std::os::unix::fs::symlink(input.join("missing.jpg"), input.join("broken.jpg")).expect("link");
+    std::os::unix::fs::symlink(&input, input.join("folder-loop")).expect("link");
+    let not_utf8 = std::ffi::OsStr::from_bytes(b"bad\xff\xfe.jpg");
+    std::fs::copy(&hopper, input.join(not_utf8)).expect("copy");
+    for sidecar in ["link.jpg.json", "IMG_0001.MOV", "notes.txt"] {
+        std::fs::write(input.join(sidecar), b"not a photo").expect("sidecar");
+    }
+    std::fs::write(input.join("esc\u{1b}[2J.jpg"), b"not a photo either").expect("write");
+
+    let result = ingest(&input, &out);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no raw escape reaches the terminal: {stderr}"
+    );
+    assert!(stderr.contains("esc\\u{1b}[2J.jpg"), "{stderr}");
+    assert!(stderr.contains("3 skipped (not photos)"), "{stderr}");
+    // hopper through the link, and the 18 photos of exif-orientation through the folder link
+    // (the link back to the input folder is not listed again).
+    assert!(stderr.contains("19 photos processed, 3 failed"), "{stderr}");
+    assert!(out.join("analysis/link.jpg.json").is_file());
+    assert!(out.join("analysis/folder/Landscape_1.jpg.json").is_file());
+    let failed: Vec<(String, String)> = failures(&out)
+        .iter()
+        .map(|f| {
+            (
+                f["key"].as_str().unwrap_or_default().into(),
+                f["kind"].as_str().unwrap_or_default().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            (
+                "bad\u{fffd}\u{fffd}.jpg".to_string(),
+                "invalid_key".to_string()
+            ),
+            ("broken.jpg".into(), "input".into()),
+            ("esc\u{1b}[2J.jpg".into(), "unsupported".into()),
+        ]
+    );
+}
+
+#[test]
+fn the_input_folder_cannot_be_its_own_output() {
+    let input = scratch("own-output");
+    std::fs::copy(photos_dir().join("faces/hopper.jpg"), input.join("a.jpg")).expect("copy");
+    let result = ingest(&input, &input);
+    assert_eq!(result.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("is the input folder"));
+    assert!(!input.join("events.jsonl").exists(), "nothing written");
 }
 
 #[test]

@@ -193,13 +193,17 @@ fn taken_at(exif: &Exif) -> Option<String> {
 }
 
 /// `+HH:MM` or `-HH:MM`.
+/// `±HH:MM` within the offsets there are (at most 14 hours, minutes under 60).
 fn is_offset(text: &str) -> bool {
     let b = text.as_bytes();
+    let number = |d: &[u8]| d.iter().fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
     b.len() == 6
         && (b[0] == b'+' || b[0] == b'-')
         && b[1..3].iter().all(u8::is_ascii_digit)
         && b[3] == b':'
         && b[4..6].iter().all(u8::is_ascii_digit)
+        && number(&b[1..3]) <= 14
+        && number(&b[4..6]) < 60
 }
 
 fn gps(exif: &Exif) -> Option<Gps> {
@@ -294,6 +298,8 @@ mod tests {
     #[test]
     fn offsets_are_validated() {
         assert!(is_offset("+02:00"));
+        assert!(is_offset("-03:30") && is_offset("+14:00"));
+        assert!(!is_offset("+99:99") && !is_offset("+15:00") && !is_offset("+05:60"));
         assert!(!is_offset("02:00"));
         assert!(!is_offset("+2:00 "));
     }

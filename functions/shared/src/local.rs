@@ -31,33 +31,82 @@ impl FolderStore {
     }
 
     /// Every key in the folder (recursively, sorted), skipping hidden files and folders and
-    /// the folder `exclude` (an output folder inside the input folder).
-    pub fn list(&self, exclude: Option<&Path>) -> io::Result<Vec<String>> {
+    /// the folder `exclude` (an output folder inside the input folder). Symbolic links are
+    /// followed (a folder once). What is there but cannot be a key or be listed (a name that
+    /// is not UTF-8, a broken link, a folder that cannot be read) is returned beside the
+    /// keys, so that it is reported rather than passed over; only the folder itself failing to
+    /// list is an error.
+    pub fn list(&self, exclude: Option<&Path>) -> io::Result<Listing> {
         let exclude = exclude.and_then(|p| std::fs::canonicalize(p).ok());
-        let mut keys = Vec::new();
+        let mut listing = Listing::default();
+        let mut seen = std::collections::HashSet::new();
         let mut stack = vec![(self.root.clone(), String::new())];
         while let Some((dir, prefix)) = stack.pop() {
-            if exclude.is_some() && std::fs::canonicalize(&dir).ok() == exclude {
+            let canonical = std::fs::canonicalize(&dir).ok();
+            if exclude.is_some() && canonical == exclude {
                 continue;
             }
-            for entry in std::fs::read_dir(&dir)? {
-                let entry = entry?;
-                let name = entry.file_name().to_string_lossy().into_owned();
+            if !seen.insert(canonical.unwrap_or_else(|| dir.clone())) {
+                continue; // a link back to a folder already listed
+            }
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if prefix.is_empty() => return Err(e),
+                Err(e) => {
+                    let folder = prefix.trim_end_matches('/').to_string();
+                    listing
+                        .unreadable
+                        .push((folder, format!("cannot list the folder: {e}")));
+                    continue;
+                }
+            };
+            for entry in entries {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(e) => {
+                        listing.unreadable.push((prefix.clone(), e.to_string()));
+                        continue;
+                    }
+                };
+                let name = match entry.file_name().into_string() {
+                    Ok(name) => name,
+                    Err(raw) => {
+                        let name = raw.to_string_lossy();
+                        let key = format!("{prefix}{name}");
+                        listing.unreadable.push((key, NOT_UTF8.to_string()));
+                        continue;
+                    }
+                };
                 if name.starts_with('.') {
                     continue;
                 }
                 let key = format!("{prefix}{name}");
-                let kind = entry.file_type()?;
-                if kind.is_dir() {
-                    stack.push((entry.path(), format!("{key}/")));
-                } else if kind.is_file() {
-                    keys.push(key);
+                // Through links: what they point to.
+                match std::fs::metadata(entry.path()) {
+                    Ok(meta) if meta.is_dir() => stack.push((entry.path(), format!("{key}/"))),
+                    Ok(meta) if meta.is_file() => listing.keys.push(key),
+                    Ok(_) => {} // a FIFO, a socket, a device: not a photo
+                    Err(e) => listing.unreadable.push((key, e.to_string())),
                 }
             }
         }
-        keys.sort();
-        Ok(keys)
+        listing.keys.sort();
+        listing.unreadable.sort();
+        Ok(listing)
     }
+}
+
+/// Why a file with a name that is not UTF-8 is not read: keys are UTF-8, as S3's.
+pub const NOT_UTF8: &str = "the file name is not UTF-8";
+
+/// What [`FolderStore::list`] found.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// The files' keys, sorted.
+    pub keys: Vec<String>,
+    /// What is there but was not listed as a key (its path in the folder, as far as it can be
+    /// printed, and why), sorted.
+    pub unreadable: Vec<(String, String)>,
 }
 
 fn io_error(operation: &'static str, key: &str, e: io::Error) -> StoreError {
