@@ -19,12 +19,14 @@
 //! than 30x21 (2 % off).
 //!
 //! **Position** ([`best_crop`]), by order of priority:
-//! 1. keep the most faces whole, each face counting by its size (the square root of its area,
-//!    in integer pixels), so that a close subject outweighs a few small faces in the
-//!    background and equal faces count by number; every face is kept whenever the crop can
-//!    hold their union;
-//! 2. then cut as few faces as possible (by the same weight): a face that does not fit is left
-//!    wholly out when the crop can do so, rather than cut in half;
+//! 1. keep the most faces whole and cut the fewest: the weight of the faces wholly inside
+//!    minus that of the faces cut by an edge, each face counting by its size (the square root
+//!    of its area, in integer pixels), so that a close subject outweighs a few small faces in
+//!    the background, equal faces count by number, and a face that does not fit is left wholly
+//!    out when the crop can do so, rather than cut in half (in a group photo, a crop that keeps
+//!    24 faces and cuts 2 loses to one that keeps 24 slightly smaller ones and cuts none);
+//!    every face is kept whenever the crop can hold their union;
+//! 2. then keep the most face weight whole;
 //! 3. then cover as much of the ROI as possible;
 //! 4. then centre the crop on the focal point as far as the image edges allow.
 //!
@@ -291,8 +293,8 @@ pub fn best_crop(width: u32, height: u32, ratio: AspectRatio, faces: &[Rect], ro
                 }
             }
             let score = Score {
+                net: kept as i64 - cut as i64,
                 kept,
-                uncut: u64::MAX - cut,
                 coverage: xs.overlap[xi] * ys.overlap[yi],
                 closeness: u128::MAX - (xs.distance2[xi] + ys.distance2[yi]),
             };
@@ -313,10 +315,11 @@ pub fn best_crop(width: u32, height: u32, ratio: AspectRatio, faces: &[Rect], ro
 /// What a placement is worth, compared field by field (larger is better).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Score {
+    /// Weight of the faces wholly inside minus that of the faces partly inside (at most 64
+    /// faces of at most 2^32 each: no overflow).
+    net: i64,
     /// Weight of the faces wholly inside.
     kept: u64,
-    /// `u64::MAX` minus the weight of the faces partly inside.
-    uncut: u64,
     /// Area of the ROI inside the crop.
     coverage: u64,
     /// `u128::MAX` minus the squared distance (in half pixels) from the crop's centre to the
@@ -566,7 +569,7 @@ mod tests {
     }
 
     /// What a placement is worth, recomputed from the definitions.
-    fn naive_score(crop: &Rect, faces: &[Rect], roi: &Roi) -> (u64, u64, u64, u128) {
+    fn naive_score(crop: &Rect, faces: &[Rect], roi: &Roi) -> (i64, u64, u64, u128) {
         let (mut kept, mut cut) = (0, 0);
         for f in faces {
             let w = f.area().isqrt();
@@ -590,8 +593,8 @@ mod tests {
         let dx = i128::from(2 * crop.x + crop.width) - i128::from(2 * roi.focal_point.x + 1);
         let dy = i128::from(2 * crop.y + crop.height) - i128::from(2 * roi.focal_point.y + 1);
         (
+            kept as i64 - cut as i64,
             kept,
-            u64::MAX - cut,
             ox * oy,
             u128::MAX - (dx * dx + dy * dy) as u128,
         )
@@ -618,8 +621,8 @@ mod tests {
         }
     }
 
-    /// On small images, no position of the crop scores better (faces kept, faces cut, ROI
-    /// covered, distance to the focal point) than the one chosen.
+    /// On small images, no position of the crop scores better (faces kept less faces cut,
+    /// faces kept, ROI covered, distance to the focal point) than the one chosen.
     #[test]
     fn the_position_is_the_best_of_every_position_on_small_images() {
         let mut rng = Rng(0x5eed);
@@ -721,6 +724,34 @@ mod tests {
         };
         let crop = best_crop(1000, 400, ratio(1, 1), &faces, &roi);
         assert_eq!(crop, rect(150, 0, 400, 400));
+    }
+
+    #[test]
+    fn a_crop_that_cuts_no_face_beats_one_that_keeps_a_little_more_but_cuts_some() {
+        // A row of faces 100 px high across a 1000x300 image; 300x300 crops. Holding the two
+        // faces of 100 and 110 px (430..530, 560..670) keeps the most (204) but cuts a face
+        // whichever way (the ones at 330..429 and 665..764 close them in). Other positions
+        // keep 200 or 203 and cut none: the larger is taken. (Weights: the square root of the
+        // area, 100 for 100x100, 104 for 110x100, 99 for 99x100.)
+        let faces = [
+            rect(20, 100, 100, 100),
+            rect(150, 100, 100, 100),
+            rect(330, 100, 99, 100),
+            rect(430, 100, 100, 100),
+            rect(560, 100, 110, 100),
+            rect(665, 100, 99, 100),
+        ];
+        let most_kept = rect(430, 0, 300, 300);
+        assert!(most_kept.contains(&faces[3]) && most_kept.contains(&faces[4]));
+        let crop = best_crop(1000, 300, ratio(1, 1), &faces, &Roi::whole(1000, 300));
+        for face in &faces {
+            assert!(
+                crop.contains(face) || crop.iou(face) == 0.0,
+                "{crop:?} cuts {face:?}"
+            );
+        }
+        let (net, kept, _, _) = naive_score(&crop, &faces, &Roi::whole(1000, 300));
+        assert_eq!((net, kept), (203, 203), "{crop:?}");
     }
 
     #[test]
