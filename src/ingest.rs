@@ -54,8 +54,12 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-/// Reads a file, refusing it from its size before reading when it is over the limit.
+/// Reads a file, refusing it from its size before reading when it is over the limit, and
+/// anything but a file (a FIFO would block the read until something writes to it).
 pub fn read_limited(path: &Path, limits: &Limits) -> io::Result<Vec<u8>> {
+    if !fs::metadata(path)?.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a file"));
+    }
     let file = fs::File::open(path)?;
     let len = file.metadata()?.len();
     let too_large = |e| io::Error::new(io::ErrorKind::FileTooLarge, e);

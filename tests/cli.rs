@@ -372,6 +372,18 @@ fn analyze_prints_the_upright_facts_as_json() {
     assert!(String::from_utf8_lossy(&result.stderr).contains("unsupported"));
     assert!(result.stdout.is_empty());
 
+    // A folder (or a FIFO, which would block the read) is not a file to analyse.
+    let folder = photos_dir().join("faces");
+    let result = photo_suite(&["analyze".as_ref(), folder.as_os_str()]);
+    assert_eq!(result.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("not a file"));
+    let fifo = scratch("analyze-fifo").join("pipe.jpg");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let result = photo_suite(&["analyze".as_ref(), fifo.as_os_str()]);
+    assert_eq!(result.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("not a file"));
+
     // The extension is checked against the bytes, as `ingest` checks it.
     let png = photos_dir().join("broken/png_data_with_jpg_extension.jpg");
     let result = photo_suite(&["analyze".as_ref(), png.as_os_str()]);
