@@ -105,30 +105,37 @@ impl ExifFacts {
         let mut problems = Vec::new();
         match result.or_else(|e| e.distill_partial_result(|errors| problems = errors)) {
             Ok(exif) => {
-                let warning = (!problems.is_empty()).then(|| {
-                    let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                    format!("EXIF partly unreadable, the rest kept: {}", list.join("; "))
-                });
-                (Self::from_exif(&exif), warning)
+                let mut list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                let (facts, gps_problem) = Self::from_exif(&exif);
+                list.extend(gps_problem);
+                let warning = (!list.is_empty())
+                    .then(|| format!("EXIF partly unreadable, the rest kept: {}", list.join("; ")));
+                (facts, warning)
             }
             Err(exif::Error::NotFound(_)) => (Self::default(), None),
             Err(e) => (Self::default(), Some(format!("EXIF ignored: {e}"))),
         }
     }
 
-    fn from_exif(exif: &Exif) -> Self {
+    /// The facts, and what was wrong with the GPS position if it was dropped.
+    fn from_exif(exif: &Exif) -> (Self, Option<String>) {
         let orientation = exif
             .get_field(Tag::Orientation, In::PRIMARY)
             .and_then(|f| f.value.get_uint(0))
             .map(Orientation::from_exif)
             .unwrap_or_default();
-        ExifFacts {
+        let (gps, gps_problem) = match gps(exif) {
+            Ok(gps) => (gps, None),
+            Err(problem) => (None, Some(problem)),
+        };
+        let facts = ExifFacts {
             orientation,
             taken_at: taken_at(exif),
             make: ascii(exif, Tag::Make),
             model: ascii(exif, Tag::Model),
-            gps: gps(exif),
-        }
+            gps,
+        };
+        (facts, gps_problem)
     }
 }
 
@@ -206,12 +213,22 @@ fn is_offset(text: &str) -> bool {
         && number(&b[4..6]) < 60
 }
 
-fn gps(exif: &Exif) -> Option<Gps> {
-    let lat = degrees(exif, Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S')?;
-    let lon = degrees(exif, Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W')?;
-    let in_range = lat.abs() <= 90.0 && lon.abs() <= 180.0;
+/// The position, `None` without one (no coordinate, empty rationals, or 0/0, which cameras
+/// write for "no fix"); an error, to be warned of, for a position that cannot be.
+fn gps(exif: &Exif) -> Result<Option<Gps>, String> {
+    let (Some(lat), Some(lon)) = (
+        degrees(exif, Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S'),
+        degrees(exif, Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W'),
+    ) else {
+        return Ok(None);
+    };
+    if lat.abs() > 90.0 || lon.abs() > 180.0 {
+        return Err(format!(
+            "GPS position {lat}, {lon} is off the globe; dropped"
+        ));
+    }
     let null_island = lat == 0.0 && lon == 0.0;
-    (in_range && !null_island).then_some(Gps { lat, lon })
+    Ok((!null_island).then_some(Gps { lat, lon }))
 }
 
 fn degrees(exif: &Exif, tag: Tag, ref_tag: Tag, negative_ref: u8) -> Option<f64> {
@@ -293,6 +310,57 @@ mod tests {
         assert!(model.starts_with("Nikon x"), "{model}");
         let (facts, _) = ExifFacts::from_tiff(tiff_with_ascii(0x010F, b"\x01\x02 "));
         assert_eq!(facts.make, None);
+    }
+
+    /// A little-endian TIFF whose IFD0 points to a GPS IFD with this latitude and longitude
+    /// (degrees, minutes, seconds as whole numbers).
+    fn tiff_with_gps(lat: [u32; 3], lon: [u32; 3]) -> Vec<u8> {
+        let rationals = |v: [u32; 3]| -> Vec<u8> {
+            v.iter()
+                .flat_map(|n| [n.to_le_bytes(), 1u32.to_le_bytes()].concat())
+                .collect()
+        };
+        // IFD0 at 8: one entry (GPSInfo), then the GPS IFD at 26: four entries, then the
+        // rationals at 26 + 2 + 4 * 12 + 4 = 80 and 104.
+        let mut tiff = b"II*\0".to_vec();
+        tiff.extend(8u32.to_le_bytes());
+        let entry = |tag: u16, kind: u16, count: u32, value: u32| -> Vec<u8> {
+            [
+                &tag.to_le_bytes()[..],
+                &kind.to_le_bytes(),
+                &count.to_le_bytes(),
+                &value.to_le_bytes(),
+            ]
+            .concat()
+        };
+        tiff.extend(1u16.to_le_bytes());
+        tiff.extend(entry(0x8825, 4, 1, 26));
+        tiff.extend(0u32.to_le_bytes());
+        tiff.extend(4u16.to_le_bytes());
+        tiff.extend(entry(1, 2, 2, u32::from(b'N')));
+        tiff.extend(entry(2, 5, 3, 80));
+        tiff.extend(entry(3, 2, 2, u32::from(b'E')));
+        tiff.extend(entry(4, 5, 3, 104));
+        tiff.extend(0u32.to_le_bytes());
+        assert_eq!(tiff.len(), 80);
+        tiff.extend(rationals(lat));
+        tiff.extend(rationals(lon));
+        tiff
+    }
+
+    #[test]
+    fn a_position_off_the_globe_is_dropped_with_a_warning() {
+        let (facts, warning) = ExifFacts::from_tiff(tiff_with_gps([48, 51, 30], [2, 17, 40]));
+        let gps = facts.gps.expect("a position");
+        assert!((gps.lat - 48.858_333).abs() < 1e-5 && (gps.lon - 2.294_444).abs() < 1e-5);
+        assert_eq!(warning, None);
+        let (facts, warning) = ExifFacts::from_tiff(tiff_with_gps([91, 0, 0], [2, 17, 40]));
+        assert_eq!(facts.gps, None);
+        let warning = warning.expect("a warning");
+        assert!(warning.contains("off the globe"), "{warning}");
+        // 0/0 is how cameras write "no fix": dropped without a word.
+        let (facts, warning) = ExifFacts::from_tiff(tiff_with_gps([0, 0, 0], [0, 0, 0]));
+        assert_eq!((facts.gps, warning), (None, None));
     }
 
     #[test]
