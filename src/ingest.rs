@@ -6,9 +6,10 @@ use anyhow::Context;
 use imaging_core::{Limits, RenditionOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use photo_suite_functions::ingest::{ingest_upload, IngestSettings, Outcome, Upload};
-use photo_suite_functions::local::{FileTopics, FolderStore, NOT_UTF8};
+use photo_suite_functions::keys::{analysis_key, rendition_key};
+use photo_suite_functions::local::{FileTopics, FolderStore, Unlisted};
 use photo_suite_functions::messages::{Message, PhotoFailed};
-use photo_suite_functions::ports::{Publisher, Topic};
+use photo_suite_functions::ports::{ObjectStore, Publisher, Topic};
 use std::fs;
 use std::io::{self, Read};
 use std::path::Path;
@@ -133,19 +134,25 @@ pub fn ingest_folder(
     let bar = progress_bar(keys.len());
 
     runtime.block_on(async {
-        // What could not be listed is a failure too: nothing under the folder goes unsaid.
-        for (path, reason) in listing.unreadable {
-            let kind = if reason == NOT_UTF8 {
-                "invalid_key"
-            } else {
-                "input"
+        // What could not be listed is a failure too: nothing under the folder goes unsaid,
+        // and, as for any photo that now fails, an earlier run's outputs for it go.
+        for (path, why) in listing.unreadable {
+            let kind = match why {
+                Unlisted::NotUtf8 => "invalid_key",
+                Unlisted::NotAFile | Unlisted::Unreadable(_) => "input",
             };
-            eprintln!("photo-suite: failed {}: {kind}: {reason}", printable(&path));
+            eprintln!("photo-suite: failed {}: {kind}: {why}", printable(&path));
+            let old = std::iter::once(analysis_key(&path))
+                .chain(options.sizes.iter().map(|&side| rendition_key(&path, side)));
+            for key in old {
+                // A name that cannot be a key had no outputs (nor can delete refuse it).
+                let _ = output.delete(&key).await;
+            }
             let failure = PhotoFailed {
                 bucket: String::new(),
                 key: path,
                 kind: kind.into(),
-                message: reason,
+                message: why.to_string(),
             };
             topics.publish(&Message::PhotoFailed(failure)).await?;
         }
@@ -190,7 +197,7 @@ pub fn ingest_folder(
                     }
                 }
                 bar.inc(1);
-                outcome.with_context(|| format!("processing {}", upload.key))
+                outcome.with_context(|| format!("processing {}", printable(&upload.key)))
             });
         }
         let mut first_error = None;

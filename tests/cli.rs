@@ -320,24 +320,30 @@ fn a_photo_that_turns_bad_loses_its_old_outputs() {
     .expect("copy");
     assert_eq!(ingest(&input, &out).status.code(), Some(2));
     assert!(!out.join("renditions/a.jpg").exists() && !out.join("analysis/a.jpg.json").exists());
+
+    // A photo that became a broken link loses its outputs too.
+    #[cfg(unix)]
+    {
+        std::fs::copy(photos_dir().join("faces/hopper.jpg"), input.join("b.jpg")).expect("copy");
+        assert_eq!(
+            ingest(&input, &out).status.code(),
+            Some(2),
+            "a.jpg still fails"
+        );
+        assert!(out.join("analysis/b.jpg.json").exists());
+        std::fs::remove_file(input.join("b.jpg")).expect("remove");
+        std::os::unix::fs::symlink(input.join("gone.jpg"), input.join("b.jpg")).expect("link");
+        assert_eq!(ingest(&input, &out).status.code(), Some(2));
+        assert!(
+            !out.join("renditions/b.jpg").exists() && !out.join("analysis/b.jpg.json").exists()
+        );
+    }
 }
 
 #[test]
 fn usage_errors_exit_with_1_and_help_with_0() {
     // 2 means "a photo failed": a mistyped command must not look like one.
-    // Options out of range are usage errors too, before any photo is read.
-    let zeros = [
-        "--sizes",
-        "--threads",
-        "--max-pixels",
-        "--max-side",
-        "--max-bytes",
-    ];
-    let zeros = zeros.map(|flag| vec!["ingest", "in", "--out", "out", flag, "0"]);
-    let mut cases: Vec<&[&str]> = vec![&["ingest", "--no-such-flag"], &["no-such-command"], &[]];
-    cases.extend(zeros.iter().map(Vec::as_slice));
-    cases.push(&["ingest", "in", "--out", "out", "--sizes", "2048,0"]);
-    for args in cases {
+    for args in [&["ingest", "--no-such-flag"][..], &["no-such-command"], &[]] {
         let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
         let result = photo_suite(&args);
         assert_eq!(result.status.code(), Some(1), "{args:?}");
@@ -345,6 +351,32 @@ fn usage_errors_exit_with_1_and_help_with_0() {
             !result.stderr.is_empty(),
             "{args:?}: the error is explained"
         );
+    }
+    // Options out of range are usage errors too, named, before any photo is read.
+    let input = scratch("usage-in");
+    std::fs::copy(photos_dir().join("faces/hopper.jpg"), input.join("a.jpg")).expect("copy");
+    let out = scratch("usage-out").join("out");
+    for (flag, value) in [
+        ("--sizes", "0"),
+        ("--sizes", "2048,0"),
+        ("--threads", "0"),
+        ("--max-pixels", "0"),
+        ("--max-side", "0"),
+        ("--max-bytes", "0"),
+    ] {
+        let args = [
+            "ingest".as_ref(),
+            input.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            flag.as_ref(),
+            value.as_ref(),
+        ];
+        let result = photo_suite(&args);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(1), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(&format!("for '{flag}")), "{stderr}");
+        assert!(!out.exists(), "{flag} {value}: nothing written");
     }
     let help = photo_suite(&["--help".as_ref()]);
     assert_eq!(help.status.code(), Some(0));
@@ -413,6 +445,14 @@ fn links_sidecars_and_odd_names_are_followed_skipped_or_reported() {
         std::fs::write(input.join(sidecar), b"not a photo").expect("sidecar");
     }
     std::fs::write(input.join("esc\u{1b}[2J.jpg"), b"not a photo either").expect("write");
+    // A real folder and a link to it named before it: listed once, under its real name.
+    std::fs::create_dir(input.join("real")).expect("folder");
+    std::fs::copy(&hopper, input.join("real/h.jpg")).expect("copy");
+    std::os::unix::fs::symlink(input.join("real"), input.join("alias")).expect("link");
+    let made = std::process::Command::new("mkfifo")
+        .arg(input.join("pipe.jpg"))
+        .status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
 
     let result = ingest(&input, &out);
     let stderr = String::from_utf8_lossy(&result.stderr);
@@ -423,9 +463,14 @@ fn links_sidecars_and_odd_names_are_followed_skipped_or_reported() {
     );
     assert!(stderr.contains("esc\\u{1b}[2J.jpg"), "{stderr}");
     assert!(stderr.contains("3 skipped (not photos)"), "{stderr}");
-    // hopper through the link, and the 18 photos of exif-orientation through the folder link
-    // (the link back to the input folder is not listed again).
-    assert!(stderr.contains("19 photos processed, 3 failed"), "{stderr}");
+    // hopper through the link and in real/, and the 18 photos of exif-orientation through the
+    // folder link (the link back to the input folder is not listed again).
+    assert!(stderr.contains("20 photos processed, 4 failed"), "{stderr}");
+    assert!(out.join("analysis/real/h.jpg.json").is_file());
+    assert!(
+        !out.join("analysis/alias").exists(),
+        "the folder is listed once"
+    );
     assert!(out.join("analysis/link.jpg.json").is_file());
     assert!(out.join("analysis/folder/Landscape_1.jpg.json").is_file());
     let failed: Vec<(String, String)> = failures(&out)
@@ -446,6 +491,7 @@ fn links_sidecars_and_odd_names_are_followed_skipped_or_reported() {
             ),
             ("broken.jpg".into(), "input".into()),
             ("esc\u{1b}[2J.jpg".into(), "unsupported".into()),
+            ("pipe.jpg".into(), "input".into()),
         ]
     );
 }

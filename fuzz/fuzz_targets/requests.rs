@@ -11,7 +11,7 @@ use imaging_core::analysis::roi::Roi;
 use imaging_core::PrintFormat;
 use libfuzzer_sys::fuzz_target;
 use photo_suite_functions::keys::check_safe;
-use photo_suite_functions::plan::{plan, PhotoFacts};
+use photo_suite_functions::plan::{plan, PhotoFacts, PlanSettings};
 use photo_suite_functions::render::render_key;
 use photo_suite_functions::requests::{
     parse_message, request_messages, LayoutRequest, RenderRequest,
@@ -66,7 +66,10 @@ fuzz_target!(|data: &[u8]| {
     for request in messages.into_iter().flatten() {
         if let Ok(layout) = LayoutRequest::parse(&request) {
             let photos: Vec<PhotoFacts> = layout.photos.iter().map(|k| facts(k)).collect();
-            let settings = layout.settings.unwrap_or_default();
+            // The request's settings over the defaults, refused as the function refuses them.
+            let Ok(settings) = layout.plan_settings(PlanSettings::default()) else {
+                continue;
+            };
             let result = plan(&photos, &layout.surfaces, &settings);
             let slots: usize = layout.surfaces.iter().map(|s| s.slots.len()).sum();
             let selected = result.photos.iter().filter(|p| p.selected).count();

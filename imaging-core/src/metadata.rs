@@ -199,7 +199,6 @@ fn taken_at(exif: &Exif) -> Option<String> {
     Some(text)
 }
 
-/// `+HH:MM` or `-HH:MM`.
 /// `±HH:MM` within the offsets there are (at most 14 hours, minutes under 60).
 fn is_offset(text: &str) -> bool {
     let b = text.as_bytes();

@@ -50,6 +50,12 @@ where
             | "RequestTimeout"
             | "InternalError"
             | "ServiceUnavailable"
+            // 403s that pass: the clock, or credentials being refreshed.
+            | "RequestTimeTooSkewed"
+            | "RequestExpired"
+            | "ExpiredToken"
+            | "InvalidToken"
+            | "TokenRefreshRequired"
     );
     if network || throttled || status.is_some_and(|s| s >= 500 || s == 429) {
         StoreError::transient(operation, key, message)

@@ -57,8 +57,9 @@ pub fn layout_key(book_id: &str, request_id: &str) -> String {
 
 /// Runs one request: validates it, reads every photo's analysis from `store` (the output store
 /// ingest wrote), plans the book, stores the layout and publishes `layout.ready`. A request
-/// that cannot be served (malformed, or naming photos with no analysis) is published as
-/// `layout.failed`; storage and publishing faults are returned, for a retry. The same request
+/// that cannot be served (malformed, naming photos with no analysis, or a layout the store
+/// refuses for good) is published as `layout.failed`; passing storage and publishing faults
+/// are returned, for a retry. The same request
 /// always gives the same key and bytes.
 pub async fn run_layout<S: ObjectStore, P: Publisher>(
     message: Result<Value, RequestError>,

@@ -31,64 +31,77 @@ impl FolderStore {
     }
 
     /// Every key in the folder (recursively, sorted), skipping hidden files and folders and
-    /// the folder `exclude` (an output folder inside the input folder). Symbolic links are
-    /// followed (a folder once). What is there but cannot be a key or be listed (a name that
-    /// is not UTF-8, a broken link, a folder that cannot be read) is returned beside the
-    /// keys, so that it is reported rather than passed over; only the folder itself failing to
-    /// list is an error.
+    /// the folder `exclude` (an output folder inside the input folder) with all under it.
+    ///
+    /// Symbolic links are followed. A folder reached twice (a link to a folder listed
+    /// elsewhere, or back up the tree) is listed once: under its real path when that lies in
+    /// the folder, as real folders are walked before links to folders, else under the first
+    /// link to it in name order. What is there but cannot be a key or be read (a name that is
+    /// not UTF-8, a broken link, a folder that cannot be listed, a FIFO or device) is returned
+    /// beside the keys, so that it is reported rather than passed over; only the folder itself
+    /// failing to list is an error. The result depends only on the tree, not on the order the
+    /// file system lists a folder in.
     pub fn list(&self, exclude: Option<&Path>) -> io::Result<Listing> {
         let exclude = exclude.and_then(|p| std::fs::canonicalize(p).ok());
+        let excluded = |dir: &Path| {
+            let canonical = std::fs::canonicalize(dir).ok();
+            canonical.is_some_and(|c| exclude.as_ref().is_some_and(|e| c.starts_with(e)))
+        };
         let mut listing = Listing::default();
         let mut seen = std::collections::HashSet::new();
-        let mut stack = vec![(self.root.clone(), String::new())];
-        while let Some((dir, prefix)) = stack.pop() {
-            let canonical = std::fs::canonicalize(&dir).ok();
-            if exclude.is_some() && canonical == exclude {
+        // Real folders first (a stack, depth first, names in order), then the folder links.
+        let mut folders = vec![(self.root.clone(), String::new())];
+        let mut links = std::collections::VecDeque::new();
+        while let Some((dir, prefix)) = folders.pop().or_else(|| links.pop_front()) {
+            if excluded(&dir) {
                 continue;
             }
-            if !seen.insert(canonical.unwrap_or_else(|| dir.clone())) {
-                continue; // a link back to a folder already listed
+            if !seen.insert(std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone())) {
+                continue; // a folder already listed
             }
+            let here = if prefix.is_empty() {
+                ".".to_string()
+            } else {
+                prefix.trim_end_matches('/').to_string()
+            };
             let entries = match std::fs::read_dir(&dir) {
                 Ok(entries) => entries,
                 Err(e) if prefix.is_empty() => return Err(e),
                 Err(e) => {
-                    let folder = prefix.trim_end_matches('/').to_string();
-                    listing
-                        .unreadable
-                        .push((folder, format!("cannot list the folder: {e}")));
+                    listing.unlisted(here, Unlisted::Unreadable(format!("cannot list: {e}")));
                     continue;
                 }
             };
+            let mut named = Vec::new();
             for entry in entries {
-                let entry = match entry {
-                    Ok(entry) => entry,
-                    Err(e) => {
-                        listing.unreadable.push((prefix.clone(), e.to_string()));
-                        continue;
-                    }
-                };
-                let name = match entry.file_name().into_string() {
-                    Ok(name) => name,
-                    Err(raw) => {
-                        let name = raw.to_string_lossy();
-                        let key = format!("{prefix}{name}");
-                        listing.unreadable.push((key, NOT_UTF8.to_string()));
-                        continue;
-                    }
-                };
-                if name.starts_with('.') {
-                    continue;
-                }
-                let key = format!("{prefix}{name}");
-                // Through links: what they point to.
-                match std::fs::metadata(entry.path()) {
-                    Ok(meta) if meta.is_dir() => stack.push((entry.path(), format!("{key}/"))),
-                    Ok(meta) if meta.is_file() => listing.keys.push(key),
-                    Ok(_) => {} // a FIFO, a socket, a device: not a photo
-                    Err(e) => listing.unreadable.push((key, e.to_string())),
+                match entry {
+                    Ok(entry) => named.push((entry.file_name(), entry.path())),
+                    Err(e) => listing.unlisted(here.clone(), Unlisted::Unreadable(e.to_string())),
                 }
             }
+            named.sort();
+            let mut subfolders = Vec::new();
+            for (raw, path) in named {
+                if raw.as_encoded_bytes().starts_with(b".") {
+                    continue; // hidden
+                }
+                let Some(name) = raw.to_str() else {
+                    let key = format!("{prefix}{}", raw.to_string_lossy());
+                    listing.unlisted(key, Unlisted::NotUtf8);
+                    continue;
+                };
+                let key = format!("{prefix}{name}");
+                let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink());
+                // Through links: what they point to.
+                match std::fs::metadata(&path) {
+                    Ok(meta) if meta.is_dir() && is_link => links.push_back((path, key + "/")),
+                    Ok(meta) if meta.is_dir() => subfolders.push((path, key + "/")),
+                    Ok(meta) if meta.is_file() => listing.keys.push(key),
+                    Ok(_) => listing.unlisted(key, Unlisted::NotAFile),
+                    Err(e) => listing.unlisted(key, Unlisted::Unreadable(e.to_string())),
+                }
+            }
+            folders.extend(subfolders.into_iter().rev());
         }
         listing.keys.sort();
         listing.unreadable.sort();
@@ -96,17 +109,34 @@ impl FolderStore {
     }
 }
 
-/// Why a file with a name that is not UTF-8 is not read: keys are UTF-8, as S3's.
-pub const NOT_UTF8: &str = "the file name is not UTF-8";
-
 /// What [`FolderStore::list`] found.
 #[derive(Debug, Default)]
 pub struct Listing {
     /// The files' keys, sorted.
     pub keys: Vec<String>,
-    /// What is there but was not listed as a key (its path in the folder, as far as it can be
-    /// printed, and why), sorted.
-    pub unreadable: Vec<(String, String)>,
+    /// What is there but was not listed as a key: its path in the folder (as far as it can be
+    /// printed; `.` for the folder itself) and why, sorted.
+    pub unreadable: Vec<(String, Unlisted)>,
+}
+
+impl Listing {
+    fn unlisted(&mut self, path: String, why: Unlisted) {
+        self.unreadable.push((path, why));
+    }
+}
+
+/// Why something in a folder was not listed as a key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, thiserror::Error)]
+pub enum Unlisted {
+    /// Its name is not UTF-8: keys are UTF-8, as S3's are.
+    #[error("the file name is not UTF-8")]
+    NotUtf8,
+    /// A FIFO, a socket or a device.
+    #[error("not a regular file")]
+    NotAFile,
+    /// It cannot be read: a broken link, a folder that cannot be listed.
+    #[error("{0}")]
+    Unreadable(String),
 }
 
 fn io_error(operation: &'static str, key: &str, e: io::Error) -> StoreError {

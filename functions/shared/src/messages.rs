@@ -224,8 +224,17 @@ mod tests {
         let body = serde_json::to_string(&failed).expect("serialises");
         let value: serde_json::Value = serde_json::from_str(&body).expect("JSON");
         let message = value["message"].as_str().expect("message");
-        // Cut at a character boundary: 2048 two-byte characters.
+        // 2048 two-byte characters: byte 4096 is a boundary.
         assert_eq!(message, format!("{}…", "é".repeat(MAX_TEXT / 2)));
+        // One byte more in front: byte 4096 falls inside a character, cut before it.
+        let failed = Message::RenderFailed(RequestFailed {
+            request_id: None,
+            kind: "malformed_request".into(),
+            message: format!("a{}", "é".repeat(300_000)),
+        });
+        let value = serde_json::to_value(&failed).expect("serialises");
+        let expected = format!("a{}…", "é".repeat(MAX_TEXT / 2 - 1));
+        assert_eq!(value["message"].as_str(), Some(expected.as_str()));
     }
 
     #[test]

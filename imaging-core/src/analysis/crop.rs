@@ -21,11 +21,13 @@
 //! **Position** ([`best_crop`]), by order of priority:
 //! 1. keep the most faces whole and cut the fewest: the weight of the faces wholly inside
 //!    minus that of the faces cut by an edge, each face counting by its size (the square root
-//!    of its area, in integer pixels), so that a close subject outweighs a few small faces in
-//!    the background, equal faces count by number, and a face that does not fit is left wholly
-//!    out when the crop can do so, rather than cut in half (in a group photo, a crop that keeps
-//!    24 faces and cuts 2 loses to one that keeps 24 slightly smaller ones and cuts none);
-//!    every face is kept whenever the crop can hold their union;
+//!    of its area, in integer pixels), so that a close subject outweighs a small face or two
+//!    in the background, equal faces count by number, and a face that does not fit is left
+//!    wholly out when the crop can do so, rather than cut in half (in a group photo, a crop
+//!    that keeps 24 faces and cuts 2 loses to one that keeps 24 slightly smaller ones and cuts
+//!    none); every face is kept whenever the crop can hold their union. A cut face counts
+//!    against a crop as much as a kept one counts for it: a close subject that could only be
+//!    kept by cutting small faces about as heavy as it gives way to them;
 //! 2. then keep the most face weight whole;
 //! 3. then cover as much of the ROI as possible;
 //! 4. then centre the crop on the focal point as far as the image edges allow.
@@ -731,7 +733,7 @@ mod tests {
         // A row of faces 100 px high across a 1000x300 image; 300x300 crops. Holding the two
         // faces of 100 and 110 px (430..530, 560..670) keeps the most (204) but cuts a face
         // whichever way (the ones at 330..429 and 665..764 close them in). Other positions
-        // keep 200 or 203 and cut none: the larger is taken. (Weights: the square root of the
+        // keep 199, 200 or 203 and cut none: the largest is taken. (Weights: the square root of the
         // area, 100 for 100x100, 104 for 110x100, 99 for 99x100.)
         let faces = [
             rect(20, 100, 100, 100),
