@@ -496,6 +496,38 @@ fn links_sidecars_and_odd_names_are_followed_skipped_or_reported() {
     );
 }
 
+/// A write the output folder refuses for good fails that photo alone, with nothing of it left,
+/// and the run completes. Photo `a` has the analysis `analysis/a.json`, a file, where photo
+/// `a.json/b.jpg` needs a folder: which of the two is refused depends on which is written
+/// first (a clash only a folder has; S3 keys are flat).
+#[test]
+fn an_output_the_folder_cannot_take_fails_that_photo_alone() {
+    let input = scratch("refused-output-in");
+    let out = scratch("refused-output-out");
+    std::fs::create_dir(input.join("a.json")).expect("folder");
+    let hopper = photos_dir().join("faces/hopper.jpg");
+    std::fs::copy(&hopper, input.join("a")).expect("copy");
+    std::fs::copy(&hopper, input.join("a.json/b.jpg")).expect("copy");
+    let result = ingest(&input, &out);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("1 photo processed, 1 failed"), "{stderr}");
+    let failed = failures(&out);
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["kind"], "output", "{}", failed[0]);
+    let (lost, kept) = match failed[0]["key"].as_str() {
+        Some("a") => ("a", "a.json/b.jpg"),
+        Some("a.json/b.jpg") => ("a.json/b.jpg", "a"),
+        other => panic!("{other:?}"),
+    };
+    assert!(out.join(format!("renditions/{kept}/256.jpg")).is_file());
+    assert!(
+        !out.join(format!("renditions/{lost}")).exists(),
+        "nothing of {lost} is left"
+    );
+    assert!(out.join("report.html").is_file(), "the run completes");
+}
+
 #[test]
 fn the_input_folder_cannot_be_its_own_output() {
     let input = scratch("own-output");
