@@ -41,6 +41,43 @@ fn is_not_photo(key: &str) -> bool {
         .is_some_and(|e| NOT_PHOTOS.iter().any(|n| n.eq_ignore_ascii_case(e)))
 }
 
+/// The photos whose outputs cannot sit in a folder beside another photo's, with why: where
+/// one output is a file and another needs a folder of that name (photo `a`'s
+/// `analysis/a.json` and photo `a.json/b.jpg`'s `analysis/a.json/b.jpg.json`). In a bucket
+/// both are keys; in a folder the one written first would win. Of each pair, the photo later
+/// in key order is refused, so a run's outputs do not depend on timing.
+fn clashing(keys: &[String], sizes: &[u32]) -> std::collections::BTreeMap<String, String> {
+    use std::collections::BTreeMap;
+    let mut outputs: BTreeMap<String, &String> = BTreeMap::new();
+    for key in keys {
+        outputs.insert(analysis_key(key), key);
+        for &side in sizes {
+            outputs.insert(rendition_key(key, side), key);
+        }
+    }
+    let mut refused = BTreeMap::new();
+    for (file, owner) in &outputs {
+        let folder = format!("{file}/");
+        let under = outputs
+            .range(folder.clone()..)
+            .take_while(|(p, _)| p.starts_with(&folder));
+        for (inner, other) in under {
+            if other != owner {
+                let (earlier, later) = if owner < other {
+                    (owner, other)
+                } else {
+                    (other, owner)
+                };
+                let why = format!(
+                    "its output {inner} cannot be stored beside {file}, an output of {earlier}"
+                );
+                refused.entry((*later).clone()).or_insert(why);
+            }
+        }
+    }
+    refused
+}
+
 /// `text` with control characters escaped (`\u{1b}`), so that a file name cannot drive the
 /// terminal it is printed on.
 pub fn printable(text: &str) -> String {
@@ -131,17 +168,39 @@ pub fn ingest_folder(
         .with_context(|| format!("listing {}", input_dir.display()))?;
     let (skipped, keys): (Vec<String>, Vec<String>) =
         listing.keys.into_iter().partition(|k| is_not_photo(k));
-    let bar = progress_bar(keys.len());
-
-    runtime.block_on(async {
-        // What could not be listed is a failure too: nothing under the folder goes unsaid,
-        // and, as for any photo that now fails, an earlier run's outputs for it go.
-        for (path, why) in listing.unreadable {
+    let mut refused: Vec<(String, &str, String)> = listing
+        .unreadable
+        .into_iter()
+        .map(|(path, why)| {
             let kind = match why {
                 Unlisted::NotUtf8 => "invalid_key",
                 Unlisted::NotAFile | Unlisted::Unreadable(_) => "input",
             };
-            eprintln!("photo-suite: failed {}: {kind}: {why}", printable(&path));
+            (path, kind, why.to_string())
+        })
+        .collect();
+    let clashes = clashing(&keys, &options.sizes);
+    let keys: Vec<String> = keys
+        .into_iter()
+        .filter(|k| !clashes.contains_key(k))
+        .collect();
+    refused.extend(
+        clashes
+            .into_iter()
+            .map(|(key, why)| (key, "invalid_key", why)),
+    );
+    let bar = progress_bar(keys.len());
+
+    runtime.block_on(async {
+        // What could not be listed, or could not be stored, is a failure too: nothing under
+        // the folder goes unsaid, and, as for any photo that now fails, an earlier run's
+        // outputs for it go.
+        for (path, kind, message) in refused {
+            eprintln!(
+                "photo-suite: failed {}: {kind}: {}",
+                printable(&path),
+                printable(&message)
+            );
             let old = std::iter::once(analysis_key(&path))
                 .chain(options.sizes.iter().map(|&side| rendition_key(&path, side)));
             for key in old {
@@ -152,7 +211,7 @@ pub fn ingest_folder(
                 bucket: String::new(),
                 key: path,
                 kind: kind.into(),
-                message: why.to_string(),
+                message,
             };
             topics.publish(&Message::PhotoFailed(failure)).await?;
         }

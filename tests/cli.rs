@@ -496,36 +496,65 @@ fn links_sidecars_and_odd_names_are_followed_skipped_or_reported() {
     );
 }
 
-/// A write the output folder refuses for good fails that photo alone, with nothing of it left,
-/// and the run completes. Photo `a` has the analysis `analysis/a.json`, a file, where photo
-/// `a.json/b.jpg` needs a folder: which of the two is refused depends on which is written
-/// first (a clash only a folder has; S3 keys are flat).
+/// A write the output folder refuses for good (a folder where the analysis goes) fails that
+/// photo alone, with nothing of it left, and the run completes.
 #[test]
 fn an_output_the_folder_cannot_take_fails_that_photo_alone() {
     let input = scratch("refused-output-in");
     let out = scratch("refused-output-out");
-    std::fs::create_dir(input.join("a.json")).expect("folder");
     let hopper = photos_dir().join("faces/hopper.jpg");
-    std::fs::copy(&hopper, input.join("a")).expect("copy");
-    std::fs::copy(&hopper, input.join("a.json/b.jpg")).expect("copy");
+    std::fs::copy(&hopper, input.join("a.jpg")).expect("copy");
+    std::fs::copy(&hopper, input.join("b.jpg")).expect("copy");
+    std::fs::create_dir_all(out.join("analysis/a.jpg.json")).expect("a folder in the way");
     let result = ingest(&input, &out);
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("1 photo processed, 1 failed"), "{stderr}");
     let failed = failures(&out);
     assert_eq!(failed.len(), 1);
-    assert_eq!(failed[0]["kind"], "output", "{}", failed[0]);
-    let (lost, kept) = match failed[0]["key"].as_str() {
-        Some("a") => ("a", "a.json/b.jpg"),
-        Some("a.json/b.jpg") => ("a.json/b.jpg", "a"),
-        other => panic!("{other:?}"),
-    };
-    assert!(out.join(format!("renditions/{kept}/256.jpg")).is_file());
+    assert_eq!(
+        (failed[0]["key"].as_str(), failed[0]["kind"].as_str()),
+        (Some("a.jpg"), Some("output"))
+    );
     assert!(
-        !out.join(format!("renditions/{lost}")).exists(),
-        "nothing of {lost} is left"
+        !out.join("renditions/a.jpg").exists(),
+        "its renditions are removed"
+    );
+    assert!(
+        out.join("analysis/b.jpg.json").is_file(),
+        "the other photo is done"
     );
     assert!(out.join("report.html").is_file(), "the run completes");
+}
+
+/// Two photos whose outputs cannot both sit in a folder (photo `a`'s `analysis/a.json` is a
+/// file, photo `a.json/b.jpg` needs a folder of that name): the later by key is refused,
+/// before anything is written, so the outcome does not depend on which is written first.
+#[test]
+fn photos_whose_outputs_clash_in_a_folder_are_refused_in_key_order() {
+    let input = scratch("clash-in");
+    std::fs::create_dir(input.join("a.json")).expect("folder");
+    let hopper = photos_dir().join("faces/hopper.jpg");
+    std::fs::copy(&hopper, input.join("a")).expect("copy");
+    std::fs::copy(&hopper, input.join("a.json/b.jpg")).expect("copy");
+    for run in 0..3 {
+        let out = scratch(&format!("clash-out-{run}"));
+        let result = ingest(&input, &out);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{stderr}");
+        let failed = failures(&out);
+        assert_eq!(failed.len(), 1, "{stderr}");
+        assert_eq!(failed[0]["key"], "a.json/b.jpg");
+        assert_eq!(failed[0]["kind"], "invalid_key");
+        let message = failed[0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("beside analysis/a.json, an output of a"),
+            "{message}"
+        );
+        assert!(
+            out.join("analysis/a.json").is_file() && out.join("renditions/a/256.jpg").is_file()
+        );
+    }
 }
 
 #[test]
