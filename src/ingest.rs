@@ -5,11 +5,13 @@
 use anyhow::Context;
 use imaging_core::{Limits, RenditionOptions};
 use indicatif::{ProgressBar, ProgressStyle};
-use photo_suite_functions::ingest::{ingest_upload, IngestSettings, Outcome, Upload};
-use photo_suite_functions::keys::{analysis_key, rendition_key};
+use photo_suite_functions::ingest::{
+    ingest_upload, remove_outputs, IngestSettings, Outcome, Upload,
+};
+use photo_suite_functions::keys::output_keys;
 use photo_suite_functions::local::{FileTopics, FolderStore, Unlisted};
 use photo_suite_functions::messages::{Message, PhotoFailed};
-use photo_suite_functions::ports::{ObjectStore, Publisher, Topic};
+use photo_suite_functions::ports::{Publisher, Topic};
 use std::fs;
 use std::io::{self, Read};
 use std::path::Path;
@@ -48,13 +50,10 @@ fn is_not_photo(key: &str) -> bool {
 /// in key order is refused, so a run's outputs do not depend on timing.
 fn clashing(keys: &[String], sizes: &[u32]) -> std::collections::BTreeMap<String, String> {
     use std::collections::BTreeMap;
-    let mut outputs: BTreeMap<String, &String> = BTreeMap::new();
-    for key in keys {
-        outputs.insert(analysis_key(key), key);
-        for &side in sizes {
-            outputs.insert(rendition_key(key, side), key);
-        }
-    }
+    let outputs: BTreeMap<String, &String> = keys
+        .iter()
+        .flat_map(|key| output_keys(key, sizes).map(move |output| (output, key)))
+        .collect();
     let mut refused = BTreeMap::new();
     for (file, owner) in &outputs {
         let folder = format!("{file}/");
@@ -201,12 +200,8 @@ pub fn ingest_folder(
                 printable(&path),
                 printable(&message)
             );
-            let old = std::iter::once(analysis_key(&path))
-                .chain(options.sizes.iter().map(|&side| rendition_key(&path, side)));
-            for key in old {
-                // A name that cannot be a key had no outputs (nor can delete refuse it).
-                let _ = output.delete(&key).await;
-            }
+            // A name that cannot be a key had no outputs; a fault here is not worth the run.
+            let _ = remove_outputs(&*output, &path, &options.sizes).await;
             let failure = PhotoFailed {
                 bucket: String::new(),
                 key: path,

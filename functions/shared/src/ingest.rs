@@ -1,7 +1,7 @@
 //! The ingest use-case: one uploaded photo in, renditions + analysis out, announced on a topic.
 //! The same code runs in the `ingest` Lambda (S3 + SNS) and in `photo-suite ingest` (folders).
 
-use crate::keys::{analysis_key, check_length, check_safe, rendition_key, KeyError};
+use crate::keys::{analysis_key, check_length, check_safe, output_keys, rendition_key, KeyError};
 use crate::messages::{Message, PhotoAnalyzed, PhotoFailed, StoredRendition};
 use crate::ports::{ObjectStore, PublishError, Publisher, Retry, StoreError};
 use imaging_core::{check_extension, render_renditions, RenditionOptions, RenditionSet};
@@ -225,11 +225,7 @@ where
 
 /// Checks that every output key of photo `relative` fits in an S3 key.
 fn check_output_keys(relative: &str, settings: &IngestSettings) -> Result<(), KeyError> {
-    check_length(&analysis_key(relative))?;
-    for &side in &settings.renditions.sizes {
-        check_length(&rendition_key(relative, side))?;
-    }
-    Ok(())
+    output_keys(relative, &settings.renditions.sizes).try_for_each(|key| check_length(&key))
 }
 
 async fn store_outputs<O: ObjectStore>(
@@ -264,9 +260,28 @@ async fn store_outputs<O: ObjectStore>(
     })
 }
 
+/// Removes every output of photo `relative` (renditions of `sizes`, analysis) that an earlier
+/// delivery or run may have stored: no output is left for a failed photo. A delete the store
+/// refuses for good is logged and skipped; a passing fault is returned, for a retry.
+pub async fn remove_outputs<O: ObjectStore>(
+    output: &O,
+    relative: &str,
+    sizes: &[u32],
+) -> Result<(), StoreError> {
+    for key in output_keys(relative, sizes) {
+        match output.delete(&key).await {
+            Ok(()) => {}
+            Err(e) if e.retry == Retry::Permanent => {
+                tracing::error!(key = %key, "cannot remove an output of a failed photo: {e}");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Reports a permanent failure: removes what an earlier delivery may have stored for the key
-/// (no output is left for a failed photo), then publishes `photo.failed`. A delete the store
-/// refuses for good is logged and the failure still published (a passing fault is retried).
+/// ([`remove_outputs`]), then publishes `photo.failed`.
 async fn report_failure<O: ObjectStore, P: Publisher>(
     output: &O,
     publisher: &P,
@@ -274,22 +289,7 @@ async fn report_failure<O: ObjectStore, P: Publisher>(
     relative: &str,
     failure: PhotoFailed,
 ) -> Result<Outcome, TransientError> {
-    let keys = std::iter::once(analysis_key(relative)).chain(
-        settings
-            .renditions
-            .sizes
-            .iter()
-            .map(|&side| rendition_key(relative, side)),
-    );
-    for key in keys {
-        match output.delete(&key).await {
-            Ok(()) => {}
-            Err(e) if e.retry == Retry::Permanent => {
-                tracing::error!(key = %key, "cannot remove an output of a failed photo: {e}");
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    remove_outputs(output, relative, &settings.renditions.sizes).await?;
     tracing::warn!(key = %failure.key, kind = %failure.kind, "{}", failure.message);
     let (kind, message) = (failure.kind.clone(), failure.message.clone());
     publisher.publish(&Message::PhotoFailed(failure)).await?;

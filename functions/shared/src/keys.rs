@@ -87,6 +87,13 @@ pub fn analysis_key(key: &str) -> String {
     format!("analysis/{key}.json")
 }
 
+/// Every output key of photo `key` with renditions of `sizes`: the analysis, then each
+/// rendition.
+pub fn output_keys<'a>(key: &'a str, sizes: &'a [u32]) -> impl Iterator<Item = String> + 'a {
+    std::iter::once(analysis_key(key))
+        .chain(sizes.iter().map(move |&side| rendition_key(key, side)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

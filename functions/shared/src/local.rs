@@ -43,20 +43,18 @@ impl FolderStore {
     /// file system lists a folder in.
     pub fn list(&self, exclude: Option<&Path>) -> io::Result<Listing> {
         let exclude = exclude.and_then(|p| std::fs::canonicalize(p).ok());
-        let excluded = |dir: &Path| {
-            let canonical = std::fs::canonicalize(dir).ok();
-            canonical.is_some_and(|c| exclude.as_ref().is_some_and(|e| c.starts_with(e)))
-        };
         let mut listing = Listing::default();
         let mut seen = std::collections::HashSet::new();
         // Real folders first (a stack, depth first, names in order), then the folder links.
         let mut folders = vec![(self.root.clone(), String::new())];
         let mut links = std::collections::VecDeque::new();
         while let Some((dir, prefix)) = folders.pop().or_else(|| links.pop_front()) {
-            if excluded(&dir) {
+            let canonical = std::fs::canonicalize(&dir).ok();
+            let excluded = |c: &PathBuf| exclude.as_ref().is_some_and(|e| c.starts_with(e));
+            if canonical.as_ref().is_some_and(excluded) {
                 continue;
             }
-            if !seen.insert(std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone())) {
+            if !seen.insert(canonical.unwrap_or_else(|| dir.clone())) {
                 continue; // a folder already listed
             }
             let here = if prefix.is_empty() {
