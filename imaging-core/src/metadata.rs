@@ -78,8 +78,9 @@ pub struct Gps {
 pub struct ExifFacts {
     /// Orientation of the stored pixels.
     pub orientation: Orientation,
-    /// DateTimeOriginal as ISO 8601 (`2019-03-21T11:04:22`), with `OffsetTimeOriginal` appended
-    /// when present (`+02:00`).
+    /// When the photo was taken, as ISO 8601 (`2019-03-21T11:04:22`): `DateTimeOriginal` with
+    /// `OffsetTimeOriginal` appended when present and valid (`+02:00`), else (absent or not a
+    /// valid date) `DateTime` with `OffsetTime`.
     pub taken_at: Option<String>,
     /// Camera maker (at most [`MAX_EXIF_TEXT`] characters, no control characters).
     pub make: Option<String>,
@@ -173,10 +174,26 @@ fn clean_text(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_string())
 }
 
+/// When the photo was taken: `DateTimeOriginal` with its `OffsetTimeOriginal`, else (absent or
+/// not a valid date) `DateTime` with its `OffsetTime`.
 fn taken_at(exif: &Exif) -> Option<String> {
-    let field = exif
-        .get_field(Tag::DateTimeOriginal, In::PRIMARY)
-        .or_else(|| exif.get_field(Tag::DateTime, In::PRIMARY))?;
+    [
+        (Tag::DateTimeOriginal, Tag::OffsetTimeOriginal),
+        (Tag::DateTime, Tag::OffsetTime),
+    ]
+    .into_iter()
+    .find_map(|(time, offset)| {
+        let mut text = date_time(exif, time)?;
+        if let Some(offset) = ascii(exif, offset).filter(|o| is_offset(o)) {
+            text.push_str(&offset);
+        }
+        Some(text)
+    })
+}
+
+/// An EXIF date-time tag as `YYYY-MM-DDTHH:MM:SS`, when it holds a valid one.
+fn date_time(exif: &Exif, tag: Tag) -> Option<String> {
+    let field = exif.get_field(tag, In::PRIMARY)?;
     let Value::Ascii(parts) = &field.value else {
         return None;
     };
@@ -186,17 +203,12 @@ fn taken_at(exif: &Exif) -> Option<String> {
         && dt.hour < 24
         && dt.minute < 60
         && dt.second < 61;
-    if !valid {
-        return None;
-    }
-    let mut text = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second
-    );
-    if let Some(offset) = ascii(exif, Tag::OffsetTimeOriginal).filter(|o| is_offset(o)) {
-        text.push_str(&offset);
-    }
-    Some(text)
+    valid.then(|| {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second
+        )
+    })
 }
 
 /// `±HH:MM` within the offsets there are (at most 14 hours, minutes under 60).
@@ -360,6 +372,76 @@ mod tests {
         // 0/0 is how cameras write "no fix": dropped without a word.
         let (facts, warning) = ExifFacts::from_tiff(tiff_with_gps([0, 0, 0], [0, 0, 0]));
         assert_eq!((facts.gps, warning), (None, None));
+    }
+
+    /// A little-endian TIFF with these ASCII tags (each at least 4 characters) in IFD0 and in
+    /// the Exif IFD it points to.
+    fn tiff_with_texts(ifd0: &[(u16, &str)], exif: &[(u16, &str)]) -> Vec<u8> {
+        let exif_at = 8 + 2 + 12 * (ifd0.len() + 1) + 4;
+        let mut data_at = exif_at + 2 + 12 * exif.len() + 4;
+        let (mut ifds, mut data) = (b"II*\0".to_vec(), Vec::new());
+        ifds.extend(8u32.to_le_bytes());
+        let mut entry = |ifds: &mut Vec<u8>, tag: u16, text: &str| {
+            assert!(text.len() >= 4, "stored after the IFDs");
+            ifds.extend(tag.to_le_bytes());
+            ifds.extend(2u16.to_le_bytes());
+            ifds.extend((text.len() as u32 + 1).to_le_bytes());
+            ifds.extend((data_at as u32).to_le_bytes());
+            data.extend(text.as_bytes());
+            data.push(0);
+            data_at += text.len() + 1;
+        };
+        ifds.extend((ifd0.len() as u16 + 1).to_le_bytes());
+        for &(tag, text) in ifd0 {
+            entry(&mut ifds, tag, text);
+        }
+        ifds.extend(
+            [0x69u8, 0x87, 4, 0, 1, 0, 0, 0]
+                .iter()
+                .chain(&(exif_at as u32).to_le_bytes()),
+        );
+        ifds.extend(0u32.to_le_bytes());
+        ifds.extend((exif.len() as u16).to_le_bytes());
+        for &(tag, text) in exif {
+            entry(&mut ifds, tag, text);
+        }
+        ifds.extend(0u32.to_le_bytes());
+        assert_eq!(ifds.len(), exif_at + 2 + 12 * exif.len() + 4);
+        ifds.extend(data);
+        ifds
+    }
+
+    #[test]
+    fn the_time_taken_falls_back_to_the_file_time_with_its_own_offset() {
+        const DATE_TIME: u16 = 0x0132;
+        const ORIGINAL: u16 = 0x9003;
+        const OFFSET: u16 = 0x9010;
+        const OFFSET_ORIGINAL: u16 = 0x9011;
+        let taken = |ifd0: &[(u16, &str)], exif: &[(u16, &str)]| {
+            ExifFacts::from_tiff(tiff_with_texts(ifd0, exif)).0.taken_at
+        };
+        let file_time = [(DATE_TIME, "2020:01:02 03:04:05")];
+        let offsets = [(OFFSET, "+01:00"), (OFFSET_ORIGINAL, "+02:00")];
+        let original = [&[(ORIGINAL, "2019:03:21 11:04:22")][..], &offsets].concat();
+        assert_eq!(
+            taken(&file_time, &original).as_deref(),
+            Some("2019-03-21T11:04:22+02:00")
+        );
+        // DateTimeOriginal absent, or there but no date: DateTime, with OffsetTime.
+        assert_eq!(
+            taken(&file_time, &offsets).as_deref(),
+            Some("2020-01-02T03:04:05+01:00")
+        );
+        let broken = [&[(ORIGINAL, "2019:13:45 99:00:00")][..], &offsets].concat();
+        assert_eq!(
+            taken(&file_time, &broken).as_deref(),
+            Some("2020-01-02T03:04:05+01:00")
+        );
+        assert_eq!(
+            taken(&file_time, &[]).as_deref(),
+            Some("2020-01-02T03:04:05")
+        );
+        assert_eq!(taken(&[], &broken), None);
     }
 
     #[test]

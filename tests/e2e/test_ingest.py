@@ -134,6 +134,25 @@ def test_every_broken_file_fails_typed_on_the_failure_topic_except_broken_exif(a
     assert written == BROKEN_BUT_KEPT, "nothing written for a failed file"
 
 
+def test_an_upload_over_the_byte_limit_is_refused_from_the_size_s3_gives_with_it(aws, lambda_emulator, tmp_path):
+    # One byte over the default MAX_INPUT_BYTES (64 MiB): a real JPEG's start, then filler.
+    key = "uploads/huge/too-big.jpg"
+    head = (PHOTOS / "faces/hopper.jpg").read_bytes()
+    aws["s3"].put_object(Bucket="photo-uploads", Key=key, Body=head + bytes(64 * 1024 * 1024 + 1 - len(head)))
+    record = {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+              "s3": {"bucket": {"name": "photo-uploads"}, "object": {"key": key}}}
+    event = tmp_path / "huge.json"
+    event.write_text(json.dumps({"Records": [record]}))
+    before = objects(aws, "photo-outputs")
+    assert invoke(lambda_emulator, event) == {"processed": 0, "failed": 1, "skipped": 0}
+    [failure] = drain(aws, "failures")
+    assert (failure["key"], failure["kind"]) == (key, "limits")
+    assert failure["message"] == "input is 67108865 bytes, over the limit of 67108864"
+    assert objects(aws, "photo-outputs") == before
+    assert drain(aws, "events") == []
+    aws["s3"].delete_object(Bucket="photo-uploads", Key=key)
+
+
 def test_a_record_for_another_bucket_is_refused_and_nothing_is_read(aws, lambda_emulator):
     aws["s3"].create_bucket(Bucket="someone-elses-bucket")
     aws["s3"].put_object(Bucket="someone-elses-bucket", Key="uploads/payroll/2026.jpg", Body=(PHOTOS / "faces/hopper.jpg").read_bytes())

@@ -2,7 +2,7 @@
 //! built once per cold start and shared by every invocation.
 
 use crate::messages::Message;
-use crate::ports::{ObjectStore, PublishError, Publisher, StoreError, Topic};
+use crate::ports::{ObjectStore, PublishError, Publisher, StoreError, TooLarge, Topic};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
@@ -82,20 +82,12 @@ impl S3Store {
 }
 
 impl ObjectStore for S3Store {
-    async fn size(&self, key: &str) -> Result<u64, StoreError> {
-        let head = self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| store_error("head", key, e))?;
-        Ok(head.content_length().unwrap_or_default().max(0) as u64)
-    }
-
-    async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
-        let object = self
+    async fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
+        let mut object = self
             .client
             .get_object()
             .bucket(&self.bucket)
@@ -103,12 +95,27 @@ impl ObjectStore for S3Store {
             .send()
             .await
             .map_err(|e| store_error("get", key, e))?;
-        let body = object
+        // The size of the object this response carries: the upload may have been replaced
+        // since its event was sent. Dropping the body closes the connection unread.
+        let declared = object.content_length().unwrap_or_default().max(0) as u64;
+        if declared > max_bytes {
+            return Ok(Err(TooLarge {
+                size: Some(declared),
+            }));
+        }
+        let mut bytes = Vec::with_capacity(declared as usize);
+        while let Some(chunk) = object
             .body
-            .collect()
+            .try_next()
             .await
-            .map_err(|e| StoreError::transient("get", key, e))?;
-        Ok(body.into_bytes().to_vec())
+            .map_err(|e| StoreError::transient("get", key, DisplayErrorContext(&e)))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Ok(Err(TooLarge { size: None }));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Ok(bytes))
     }
 
     async fn put(

@@ -48,7 +48,7 @@ impl IngestConfig {
             output_bucket: env.required("OUTPUT_BUCKET")?,
             events_topic_arn: env.required("EVENTS_TOPIC_ARN")?,
             failures_topic_arn: env.required("FAILURES_TOPIC_ARN")?,
-            input_prefix: env.optional("INPUT_PREFIX"),
+            input_prefix: env.input_prefix()?,
             renditions: RenditionOptions {
                 limits: env.limits()?,
                 ..RenditionOptions::default()
@@ -76,6 +76,23 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         (self.0)(name).unwrap_or_default()
     }
 
+    /// `INPUT_PREFIX`: empty, or a folder (ending in `/`): with `uploads` (no slash), the key
+    /// `uploads/a.jpg` would leave `/a.jpg`, which no output key can be made of.
+    fn input_prefix(&self) -> Result<String, ConfigError> {
+        let prefix = self.optional("INPUT_PREFIX");
+        if prefix.is_empty() || prefix.ends_with('/') {
+            Ok(prefix)
+        } else {
+            Err(ConfigError::Invalid {
+                name: "INPUT_PREFIX",
+                reason: format!(
+                    "a prefix is a folder and ends in '/' (\"{prefix}/\"), or is empty"
+                ),
+                value: prefix,
+            })
+        }
+    }
+
     fn number<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
     where
         T::Err: std::fmt::Display,
@@ -90,12 +107,29 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
+    /// A whole number of at least 1: a limit of 0 would refuse every photo.
+    fn positive<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + From<u8>,
+        T::Err: std::fmt::Display,
+    {
+        let value = self.number(name, default)?;
+        if value < T::from(1) {
+            return Err(ConfigError::Invalid {
+                name,
+                value: (self.0)(name).unwrap_or_default(),
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(value)
+    }
+
     fn limits(&self) -> Result<Limits, ConfigError> {
         let defaults = Limits::default();
         Ok(Limits {
-            max_input_bytes: self.number("MAX_INPUT_BYTES", defaults.max_input_bytes)?,
-            max_pixels: self.number("MAX_PIXELS", defaults.max_pixels)?,
-            max_side: self.number("MAX_SIDE", defaults.max_side)?,
+            max_input_bytes: self.positive("MAX_INPUT_BYTES", defaults.max_input_bytes)?,
+            max_pixels: self.positive("MAX_PIXELS", defaults.max_pixels)?,
+            max_side: self.positive("MAX_SIDE", defaults.max_side)?,
         })
     }
 }
@@ -125,16 +159,31 @@ impl LayoutConfig {
             dpi_fair: env.number("DPI_FAIR", defaults.dpi_fair)?,
             ..defaults
         };
-        plan.validate().map_err(|reason| ConfigError::Invalid {
-            name: "DPI_GOOD",
-            value: format!("{} (DPI_FAIR {})", plan.dpi_good, plan.dpi_fair),
-            reason,
+        plan.validate().map_err(|reason| {
+            // The variable the reason is about: dpi_fair's own value, or its place above
+            // dpi_good, or dpi_good's.
+            let (name, value) = if reason.starts_with("dpi_fair") {
+                (
+                    "DPI_FAIR",
+                    format!("{} (DPI_GOOD {})", plan.dpi_fair, plan.dpi_good),
+                )
+            } else {
+                (
+                    "DPI_GOOD",
+                    format!("{} (DPI_FAIR {})", plan.dpi_good, plan.dpi_fair),
+                )
+            };
+            ConfigError::Invalid {
+                name,
+                value,
+                reason,
+            }
         })?;
         Ok(LayoutConfig {
             output_bucket: env.required("OUTPUT_BUCKET")?,
             events_topic_arn: env.required("EVENTS_TOPIC_ARN")?,
             failures_topic_arn: env.required("FAILURES_TOPIC_ARN")?,
-            input_prefix: env.optional("INPUT_PREFIX"),
+            input_prefix: env.input_prefix()?,
             plan,
         })
     }
@@ -171,7 +220,7 @@ impl RenderConfig {
             output_bucket: env.required("OUTPUT_BUCKET")?,
             events_topic_arn: env.required("EVENTS_TOPIC_ARN")?,
             failures_topic_arn: env.required("FAILURES_TOPIC_ARN")?,
-            input_prefix: env.optional("INPUT_PREFIX"),
+            input_prefix: env.input_prefix()?,
             limits: env.limits()?,
         })
     }
@@ -241,6 +290,45 @@ mod tests {
     }
 
     #[test]
+    fn a_prefix_is_a_folder_and_limits_are_at_least_one() {
+        let base = [
+            ("OUTPUT_BUCKET", "out"),
+            ("EVENTS_TOPIC_ARN", "arn:e"),
+            ("FAILURES_TOPIC_ARN", "arn:f"),
+            ("INPUT_BUCKET", "up"),
+        ];
+        let with = |extra: (&'static str, &'static str)| {
+            let mut vars = base.to_vec();
+            vars.push(extra);
+            lookup(&vars)
+        };
+        let folder = IngestConfig::from_lookup(with(("INPUT_PREFIX", "uploads/"))).expect("valid");
+        assert_eq!(folder.input_prefix, "uploads/");
+        let e = IngestConfig::from_lookup(with(("INPUT_PREFIX", "uploads"))).expect_err("no slash");
+        assert_eq!(
+            e.to_string(),
+            "environment variable INPUT_PREFIX=\"uploads\" is invalid: a prefix is a folder and \
+             ends in '/' (\"uploads/\"), or is empty"
+        );
+        assert!(LayoutConfig::from_lookup(with(("INPUT_PREFIX", "up"))).is_err());
+        assert!(RenderConfig::from_lookup(with(("INPUT_PREFIX", "up"))).is_err());
+        for name in ["MAX_INPUT_BYTES", "MAX_PIXELS", "MAX_SIDE"] {
+            let mut vars = base.to_vec();
+            vars.push((name, "0"));
+            for e in [
+                IngestConfig::from_lookup(lookup(&vars)).map(|_| ()),
+                RenderConfig::from_lookup(lookup(&vars)).map(|_| ()),
+            ] {
+                assert!(
+                    matches!(&e, Err(ConfigError::Invalid { name: n, reason, .. })
+                        if *n == name && reason == "must be at least 1"),
+                    "{name}: {e:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn kept_memory_follows_the_function_memory() {
         assert_eq!(
             kept_memory_bytes(lookup(&[])),
@@ -267,7 +355,22 @@ mod tests {
         assert_eq!((layout.plan.dpi_good, layout.plan.dpi_fair), (300.0, 200.0));
         let mut inverted = base.to_vec();
         inverted.extend([("DPI_GOOD", "100"), ("DPI_FAIR", "200")]);
-        assert!(LayoutConfig::from_lookup(lookup(&inverted)).is_err());
+        assert!(matches!(
+            LayoutConfig::from_lookup(lookup(&inverted)),
+            Err(ConfigError::Invalid {
+                name: "DPI_FAIR",
+                ..
+            })
+        ));
+        let mut negative = base.to_vec();
+        negative.push(("DPI_GOOD", "-1"));
+        assert!(matches!(
+            LayoutConfig::from_lookup(lookup(&negative)),
+            Err(ConfigError::Invalid {
+                name: "DPI_GOOD",
+                ..
+            })
+        ));
         let e = RenderConfig::from_lookup(lookup(&base)).expect_err("no input bucket");
         assert_eq!(
             e.to_string(),

@@ -136,18 +136,19 @@ where
     }
 
     let started = Instant::now();
-    let read = async {
-        let size = input.size(&upload.key).await?;
-        if let Err(e) = settings.renditions.limits.check_bytes(size) {
-            return Ok(Err(("limits", e.to_string())));
-        }
-        let bytes = input.get(&upload.key).await?;
-        Ok::<_, StoreError>(Ok(bytes))
-    };
-    let bytes = match read.await {
+    let limit = settings.renditions.limits.max_input_bytes;
+    let bytes = match input.get(&upload.key, limit).await {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err((kind, message))) => {
-            return report_failure(output, publisher, settings, relative, fail(kind, message)).await
+        Ok(Err(too_large)) => {
+            let message = too_large.describe(limit);
+            return report_failure(
+                output,
+                publisher,
+                settings,
+                relative,
+                fail("limits", message),
+            )
+            .await;
         }
         Err(e) if e.retry == Retry::Permanent => {
             let kind = if e.not_found { "not_found" } else { "input" };

@@ -13,6 +13,9 @@ use serde_json::Value;
 
 /// Analysis documents read at once.
 const PARALLEL_READS: usize = 32;
+/// The largest analysis read (ours are a few kilobytes; 29 faces make about 4 KB): a larger
+/// object in its place is not one of ours and is reported, not held in memory.
+const MAX_ANALYSIS_BYTES: u64 = 1 << 20;
 /// Unknown photos named in a failure message (the count is always given).
 const NAMED_UNKNOWN: usize = 10;
 /// Version of the layout document's shape.
@@ -153,8 +156,8 @@ async fn layout<S: ObjectStore, P: Publisher>(
 
 /// Reads the analysis of every photo, `PARALLEL_READS` at a time. A photo outside the input
 /// prefix or without an analysis is unknown; all unknown photos are reported together. An
-/// analysis that cannot be read for good (access denied, not a file) or used (not an analysis
-/// with pixel facts) is `bad_analysis`; a transient store fault is returned, for a retry.
+/// analysis that cannot be read for good (access denied, not a file, over
+/// `MAX_ANALYSIS_BYTES`) or used (not an analysis with pixel facts) is `bad_analysis`; a transient store fault is returned, for a retry.
 async fn read_facts<S: ObjectStore>(
     photos: &[String],
     store: &S,
@@ -168,8 +171,8 @@ async fn read_facts<S: ObjectStore>(
             let Some(relative) = key.strip_prefix(prefix).filter(|r| !r.is_empty()) else {
                 return Ok(None);
             };
-            match store.get(&analysis_key(relative)).await {
-                Ok(bytes) => Ok(Some(bytes)),
+            match store.get(&analysis_key(relative), MAX_ANALYSIS_BYTES).await {
+                Ok(read) => Ok(Some(read)),
                 Err(e) if e.not_found => Ok(None),
                 Err(e) => Err(e),
             }
@@ -180,10 +183,14 @@ async fn read_facts<S: ObjectStore>(
         {
             match read {
                 Ok(None) => unknown.push(key.as_str()),
-                Ok(Some(bytes)) => match PhotoFacts::from_analysis(key, &bytes) {
+                Ok(Some(Ok(bytes))) => match PhotoFacts::from_analysis(key, &bytes) {
                     Ok(f) => facts.push(f),
                     Err(e) => unreadable.push(format!("{key:?}: {e}")),
                 },
+                Ok(Some(Err(too_large))) => unreadable.push(format!(
+                    "{key:?}: analysis {}",
+                    too_large.describe(MAX_ANALYSIS_BYTES)
+                )),
                 // Retrying cannot help (access denied, not a file): report it.
                 Err(e) if e.retry == Retry::Permanent => unreadable.push(format!("{key:?}: {e}")),
                 Err(e) => return Err(e.into()),

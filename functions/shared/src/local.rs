@@ -2,7 +2,7 @@
 
 use crate::keys::check_safe;
 use crate::messages::Message;
-use crate::ports::{ObjectStore, PublishError, Publisher, StoreError, Topic};
+use crate::ports::{ObjectStore, PublishError, Publisher, StoreError, TooLarge, Topic};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -153,22 +153,41 @@ fn io_error(operation: &'static str, key: &str, e: io::Error) -> StoreError {
 }
 
 impl ObjectStore for FolderStore {
-    async fn size(&self, key: &str) -> Result<u64, StoreError> {
-        let path = self.path("size", key)?;
-        let meta = tokio::fs::metadata(&path)
-            .await
-            .map_err(|e| io_error("size", key, e))?;
-        if !meta.is_file() {
-            return Err(StoreError::not_found("size", key));
-        }
-        Ok(meta.len())
-    }
-
-    async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+    async fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
+        use tokio::io::AsyncReadExt;
         let path = self.path("get", key)?;
-        tokio::fs::read(&path)
+        let err = |e| io_error("get", key, e);
+        // A folder, a FIFO (whose opening would wait for a writer): not an object, for good
+        // (as the CLI reports what is not a file).
+        let not_a_file = || StoreError::permanent("get", key, "not a file");
+        if !tokio::fs::metadata(&path).await.map_err(err)?.is_file() {
+            return Err(not_a_file());
+        }
+        // Measured again on the open file: what is read is what was measured.
+        let file = tokio::fs::File::open(&path).await.map_err(err)?;
+        let meta = file.metadata().await.map_err(err)?;
+        if !meta.is_file() {
+            return Err(not_a_file());
+        }
+        if meta.len() > max_bytes {
+            return Ok(Err(TooLarge {
+                size: Some(meta.len()),
+            }));
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        // One byte past the limit tells a file that grew since it was measured.
+        file.take(max_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
             .await
-            .map_err(|e| io_error("get", key, e))
+            .map_err(err)?;
+        if bytes.len() as u64 > max_bytes {
+            return Ok(Err(TooLarge { size: None }));
+        }
+        Ok(Ok(bytes))
     }
 
     async fn put(

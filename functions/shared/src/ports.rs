@@ -71,12 +71,35 @@ pub struct PublishError {
     pub message: String,
 }
 
+/// An object over the size a reader accepts; nothing past the limit was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge {
+    /// The object's size, where the store gave it before its body was read; `None` where the
+    /// limit was found passed by counting the bytes read.
+    pub size: Option<u64>,
+}
+
+impl TooLarge {
+    /// What went wrong, for a failure report, given the limit that was passed.
+    pub fn describe(&self, limit: u64) -> String {
+        match self.size {
+            Some(size) => format!("input is {size} bytes, over the limit of {limit}"),
+            None => format!("input is over the limit of {limit} bytes"),
+        }
+    }
+}
+
 /// Objects by key: an S3 bucket, or a local folder.
 pub trait ObjectStore: Send + Sync {
-    /// The object's size in bytes, without reading it.
-    fn size(&self, key: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
-    /// The object's bytes.
-    fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+    /// The object's bytes, or [`TooLarge`] as soon as it is known to hold more than
+    /// `max_bytes`: from the size the store gives with the object itself (so an object
+    /// replaced by a larger one since it was announced is measured as it is read), and by
+    /// counting what is read. No more than `max_bytes + 1` bytes are ever held.
+    fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Result<Vec<u8>, TooLarge>, StoreError>> + Send;
     /// Writes an object whole: readers see the old object or the new one, never a part.
     fn put(
         &self,

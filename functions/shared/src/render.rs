@@ -5,7 +5,7 @@
 use crate::ingest::TransientError;
 use crate::keys::check_length;
 use crate::messages::{Message, RenderDone};
-use crate::ports::{ObjectStore, Publisher, Retry, StoreError};
+use crate::ports::{ObjectStore, Publisher, Retry};
 use crate::requests::{RenderFormat, RenderRequest, RequestError};
 use imaging_core::analysis::geometry::Rect;
 use imaging_core::{render_print, Limits, PrintFormat, PrintOptions};
@@ -138,16 +138,10 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
     if let Err(e) = check_length(&key) {
         return Ok(Err(fail("invalid_key", e.to_string())));
     }
-    let read = async {
-        let size = input.size(&request.photo).await?;
-        if let Err(e) = settings.limits.check_bytes(size) {
-            return Ok(Err(fail("limits", e.to_string())));
-        }
-        Ok::<_, StoreError>(Ok(input.get(&request.photo).await?))
-    };
-    let bytes = match read.await {
+    let limit = settings.limits.max_input_bytes;
+    let bytes = match input.get(&request.photo, limit).await {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(e)) => return Ok(Err(e)),
+        Ok(Err(too_large)) => return Ok(Err(fail("limits", too_large.describe(limit)))),
         Err(e) if e.retry == Retry::Permanent => {
             let kind = if e.not_found { "not_found" } else { "input" };
             return Ok(Err(fail(kind, e.to_string())));

@@ -1,4 +1,5 @@
-//! Storage failures in the middle of a photo, and keys the store cannot take. A transient
+//! Storage failures in the middle of a photo, keys the store cannot take, and objects over the
+//! size a reader accepts. A transient
 //! failure: the use-case returns an error (so Lambda retries the event), announces nothing, and
 //! the retry completes the photo with exactly the keys and bytes of a run that never failed. A
 //! permanent one: the photo is reported failed (`output`) and what was written is removed, not
@@ -10,7 +11,7 @@ use photo_suite_functions::ingest::{
 };
 use photo_suite_functions::layout::{run_layout, LayoutOutcome, LayoutSettings};
 use photo_suite_functions::local::{FileTopics, FolderStore, MemoryTopics};
-use photo_suite_functions::ports::{ObjectStore, StoreError, Topic};
+use photo_suite_functions::ports::{ObjectStore, Retry, StoreError, TooLarge, Topic};
 use photo_suite_functions::render::{run_render, RenderOutcome, RenderSettings};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -32,12 +33,12 @@ struct FaultyStore {
 }
 
 impl ObjectStore for FaultyStore {
-    async fn size(&self, key: &str) -> Result<u64, StoreError> {
-        self.inner.size(key).await
-    }
-
-    async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
-        self.inner.get(key).await
+    async fn get(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
+        self.inner.get(key, max_bytes).await
     }
 
     async fn put(
@@ -342,4 +343,142 @@ async fn a_layout_the_store_refuses_for_good_is_reported_not_retried() {
     let last = topics.messages().pop().expect("messages");
     assert_eq!(last.0, Topic::Failures);
     assert!(last.1.contains("layout.failed"), "{}", last.1);
+}
+
+#[tokio::test]
+async fn the_folder_store_reads_up_to_the_limit_and_no_further() {
+    let dir = scratch("limit-get");
+    std::fs::write(dir.join("ten.bin"), b"0123456789").expect("file");
+    std::fs::create_dir_all(dir.join("folder.jpg")).expect("folder");
+    let store = FolderStore::new(&dir);
+    assert_eq!(
+        store.get("ten.bin", 10).await.expect("read"),
+        Ok(b"0123456789".to_vec())
+    );
+    assert_eq!(
+        store.get("ten.bin", 9).await.expect("read"),
+        Err(TooLarge { size: Some(10) })
+    );
+    let not_a_file = |e: StoreError| e.retry == Retry::Permanent && e.message == "not a file";
+    assert!(store.get("folder.jpg", 100).await.is_err_and(not_a_file));
+    // A FIFO neither: refused at once, not opened (which would wait for a writer).
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("pipe.jpg"))
+        .status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        store.get("pipe.jpg", 100),
+    )
+    .await
+    .expect("no wait for a writer");
+    assert!(read.is_err_and(not_a_file));
+}
+
+#[tokio::test]
+async fn an_upload_over_the_byte_limit_fails_as_limits_and_writes_nothing() {
+    let (input, upload) = one_upload("limit-in", "obama.jpg");
+    let size = test_support::photos_dir()
+        .join("faces/obama_official_portrait.jpg")
+        .metadata()
+        .expect("photo")
+        .len();
+    let dir = scratch("limit-out");
+    std::fs::create_dir_all(dir.join("out")).expect("output folder");
+    let topics = FileTopics::new(dir.join("events"), dir.join("failures"));
+    let mut settings = settings();
+    settings.renditions.limits.max_input_bytes = size - 1;
+    let outcome = ingest_upload(
+        &upload,
+        &input,
+        &FolderStore::new(dir.join("out")),
+        &topics,
+        &settings,
+    )
+    .await;
+    assert!(
+        matches!(&outcome, Ok(Outcome::Failed { kind, .. }) if kind == "limits"),
+        "{outcome:?}"
+    );
+    let failed = failures(&topics, &dir.join("failures"));
+    assert_eq!(
+        failed[0]["message"],
+        format!("input is {size} bytes, over the limit of {}", size - 1)
+    );
+    assert_eq!(topics.count(Topic::Events), 0);
+    assert!(tree(&dir.join("out")).is_empty());
+
+    // At the limit exactly, the photo goes through.
+    settings.renditions.limits.max_input_bytes = size;
+    let outcome = ingest_upload(
+        &upload,
+        &input,
+        &FolderStore::new(dir.join("out")),
+        &topics,
+        &settings,
+    )
+    .await;
+    assert!(
+        matches!(outcome, Ok(Outcome::Analyzed { .. })),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_render_of_an_original_over_the_byte_limit_fails_as_limits() {
+    let (input, upload) = one_upload("render-limit-in", "obama.jpg");
+    let dir = scratch("render-limit-out");
+    std::fs::create_dir_all(dir.join("out")).expect("output folder");
+    let topics = MemoryTopics::default();
+    let mut settings = RenderSettings {
+        input_prefix: "uploads/".into(),
+        ..RenderSettings::default()
+    };
+    settings.limits.max_input_bytes = 1000;
+    let outcome = run_render(
+        Ok(render_request(&upload.key)),
+        &input,
+        &FolderStore::new(dir.join("out")),
+        &topics,
+        &settings,
+    )
+    .await;
+    assert!(
+        matches!(&outcome, Ok(RenderOutcome::Failed(e))
+            if e.kind == "limits" && e.message.ends_with("bytes, over the limit of 1000")),
+        "{outcome:?}"
+    );
+    assert!(tree(&dir.join("out")).is_empty());
+}
+
+#[tokio::test]
+async fn an_analysis_over_a_megabyte_is_reported_not_read() {
+    let (input, upload) = one_upload("layout-limit-in", "obama.jpg");
+    let dir = scratch("layout-limit-out");
+    let output = FolderStore::new(dir.join("out"));
+    let topics = MemoryTopics::default();
+    let ingested = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+    assert!(
+        matches!(ingested, Ok(Outcome::Analyzed { .. })),
+        "{ingested:?}"
+    );
+    let request = serde_json::json!({"type": "layout.requested", "request_id": "r",
+        "book_id": "b", "photos": [upload.key], "surfaces": [{"surface_number": 1,
+        "page": {"width": 100, "height": 100, "dpi": 300},
+        "slots": [{"x": 0, "y": 0, "w": 100, "h": 100}]}]});
+    let layout_settings = LayoutSettings {
+        input_prefix: "uploads/".into(),
+        ..LayoutSettings::default()
+    };
+    // The same analysis, still valid JSON, padded past a megabyte with white space.
+    let analysis = dir.join("out/analysis/obama.jpg.json");
+    let mut padded = std::fs::read(&analysis).expect("the analysis");
+    padded.resize(padded.len().max(1 << 20) + 1, b' ');
+    std::fs::write(&analysis, padded).expect("padded");
+    let outcome = run_layout(Ok(request), &output, &topics, &layout_settings).await;
+    assert!(
+        matches!(&outcome, Ok(LayoutOutcome::Failed(e)) if e.kind == "bad_analysis"
+            && e.message.contains("over the limit of 1048576")),
+        "{outcome:?}"
+    );
 }
