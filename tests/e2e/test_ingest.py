@@ -134,7 +134,7 @@ def test_every_broken_file_fails_typed_on_the_failure_topic_except_broken_exif(a
     assert written == BROKEN_BUT_KEPT, "nothing written for a failed file"
 
 
-def test_an_upload_over_the_byte_limit_is_refused_from_the_size_s3_gives_with_it(aws, lambda_emulator, tmp_path):
+def test_an_upload_over_the_byte_limit_is_refused_with_nothing_written(aws, lambda_emulator, tmp_path):
     # One byte over the default MAX_INPUT_BYTES (64 MiB): a real JPEG's start, then filler.
     key = "uploads/huge/too-big.jpg"
     head = (PHOTOS / "faces/hopper.jpg").read_bytes()

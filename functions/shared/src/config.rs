@@ -310,8 +310,21 @@ mod tests {
             "environment variable INPUT_PREFIX=\"uploads\" is invalid: a prefix is a folder and \
              ends in '/' (\"uploads/\"), or is empty"
         );
-        assert!(LayoutConfig::from_lookup(with(("INPUT_PREFIX", "up"))).is_err());
-        assert!(RenderConfig::from_lookup(with(("INPUT_PREFIX", "up"))).is_err());
+        for e in [
+            LayoutConfig::from_lookup(with(("INPUT_PREFIX", "up"))).map(|_| ()),
+            RenderConfig::from_lookup(with(("INPUT_PREFIX", "up"))).map(|_| ()),
+        ] {
+            assert!(
+                matches!(
+                    e,
+                    Err(ConfigError::Invalid {
+                        name: "INPUT_PREFIX",
+                        ..
+                    })
+                ),
+                "{e:?}"
+            );
+        }
         for name in ["MAX_INPUT_BYTES", "MAX_PIXELS", "MAX_SIDE"] {
             let mut vars = base.to_vec();
             vars.push((name, "0"));

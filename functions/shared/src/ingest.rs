@@ -140,7 +140,7 @@ where
     let bytes = match input.get(&upload.key, limit).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(too_large)) => {
-            let message = too_large.describe(limit);
+            let message = too_large.describe("input", limit);
             return report_failure(
                 output,
                 publisher,

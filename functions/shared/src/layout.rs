@@ -157,7 +157,8 @@ async fn layout<S: ObjectStore, P: Publisher>(
 /// Reads the analysis of every photo, `PARALLEL_READS` at a time. A photo outside the input
 /// prefix or without an analysis is unknown; all unknown photos are reported together. An
 /// analysis that cannot be read for good (access denied, not a file, over
-/// `MAX_ANALYSIS_BYTES`) or used (not an analysis with pixel facts) is `bad_analysis`; a transient store fault is returned, for a retry.
+/// `MAX_ANALYSIS_BYTES`) or used (not an analysis with pixel facts) is `bad_analysis`; a
+/// transient store fault is returned, for a retry.
 async fn read_facts<S: ObjectStore>(
     photos: &[String],
     store: &S,
@@ -188,8 +189,8 @@ async fn read_facts<S: ObjectStore>(
                     Err(e) => unreadable.push(format!("{key:?}: {e}")),
                 },
                 Ok(Some(Err(too_large))) => unreadable.push(format!(
-                    "{key:?}: analysis {}",
-                    too_large.describe(MAX_ANALYSIS_BYTES)
+                    "{key:?}: {}",
+                    too_large.describe("the analysis", MAX_ANALYSIS_BYTES)
                 )),
                 // Retrying cannot help (access denied, not a file): report it.
                 Err(e) if e.retry == Retry::Permanent => unreadable.push(format!("{key:?}: {e}")),

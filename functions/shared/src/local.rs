@@ -152,42 +152,50 @@ fn io_error(operation: &'static str, key: &str, e: io::Error) -> StoreError {
     }
 }
 
+/// Reads a regular file whole when it holds at most `max_bytes`: its length is checked on the
+/// open file, and at most `max_bytes + 1` bytes are read (one past the limit tells a file that
+/// grew since it was measured). A folder, a FIFO or a device is refused as "not a file"
+/// (`InvalidInput`); it is opened without waiting (`O_NONBLOCK`: a FIFO's opening would wait
+/// for a writer; on a regular file the flag changes nothing).
+fn read_capped(path: &Path, max_bytes: u64) -> io::Result<Result<Vec<u8>, TooLarge>> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a file"));
+    }
+    if meta.len() > max_bytes {
+        return Ok(Err(TooLarge {
+            size: Some(meta.len()),
+        }));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max_bytes {
+        return Ok(Err(TooLarge { size: None }));
+    }
+    Ok(Ok(bytes))
+}
+
 impl ObjectStore for FolderStore {
     async fn get(
         &self,
         key: &str,
         max_bytes: u64,
     ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
-        use tokio::io::AsyncReadExt;
         let path = self.path("get", key)?;
-        let err = |e| io_error("get", key, e);
-        // A folder, a FIFO (whose opening would wait for a writer): not an object, for good
-        // (as the CLI reports what is not a file).
-        let not_a_file = || StoreError::permanent("get", key, "not a file");
-        if !tokio::fs::metadata(&path).await.map_err(err)?.is_file() {
-            return Err(not_a_file());
-        }
-        // Measured again on the open file: what is read is what was measured.
-        let file = tokio::fs::File::open(&path).await.map_err(err)?;
-        let meta = file.metadata().await.map_err(err)?;
-        if !meta.is_file() {
-            return Err(not_a_file());
-        }
-        if meta.len() > max_bytes {
-            return Ok(Err(TooLarge {
-                size: Some(meta.len()),
-            }));
-        }
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        // One byte past the limit tells a file that grew since it was measured.
-        file.take(max_bytes.saturating_add(1))
-            .read_to_end(&mut bytes)
+        tokio::task::spawn_blocking(move || read_capped(&path, max_bytes))
             .await
-            .map_err(err)?;
-        if bytes.len() as u64 > max_bytes {
-            return Ok(Err(TooLarge { size: None }));
-        }
-        Ok(Ok(bytes))
+            .map_err(|e| StoreError::transient("get", key, e))?
+            .map_err(|e| io_error("get", key, e))
     }
 
     async fn put(

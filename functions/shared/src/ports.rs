@@ -71,7 +71,7 @@ pub struct PublishError {
     pub message: String,
 }
 
-/// An object over the size a reader accepts; nothing past the limit was read.
+/// An object over the size a reader accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooLarge {
     /// The object's size, where the store gave it before its body was read; `None` where the
@@ -80,11 +80,11 @@ pub struct TooLarge {
 }
 
 impl TooLarge {
-    /// What went wrong, for a failure report, given the limit that was passed.
-    pub fn describe(&self, limit: u64) -> String {
+    /// What went wrong, for a failure report: `what` (`input`, `analysis`) is over `limit`.
+    pub fn describe(&self, what: &str, limit: u64) -> String {
         match self.size {
-            Some(size) => format!("input is {size} bytes, over the limit of {limit}"),
-            None => format!("input is over the limit of {limit} bytes"),
+            Some(size) => format!("{what} is {size} bytes, over the limit of {limit}"),
+            None => format!("{what} is over the limit of {limit} bytes"),
         }
     }
 }
@@ -94,7 +94,8 @@ pub trait ObjectStore: Send + Sync {
     /// The object's bytes, or [`TooLarge`] as soon as it is known to hold more than
     /// `max_bytes`: from the size the store gives with the object itself (so an object
     /// replaced by a larger one since it was announced is measured as it is read), and by
-    /// counting what is read. No more than `max_bytes + 1` bytes are ever held.
+    /// counting what is read, which stops within a read of the limit (one byte past it for
+    /// a file, one chunk of the transfer for S3).
     fn get(
         &self,
         key: &str,

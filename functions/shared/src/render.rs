@@ -141,7 +141,7 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
     let limit = settings.limits.max_input_bytes;
     let bytes = match input.get(&request.photo, limit).await {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(too_large)) => return Ok(Err(fail("limits", too_large.describe(limit)))),
+        Ok(Err(too_large)) => return Ok(Err(fail("limits", too_large.describe("input", limit)))),
         Err(e) if e.retry == Retry::Permanent => {
             let kind = if e.not_found { "not_found" } else { "input" };
             return Ok(Err(fail(kind, e.to_string())));

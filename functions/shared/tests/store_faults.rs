@@ -345,34 +345,64 @@ async fn a_layout_the_store_refuses_for_good_is_reported_not_retried() {
     assert!(last.1.contains("layout.failed"), "{}", last.1);
 }
 
-#[tokio::test]
-async fn the_folder_store_reads_up_to_the_limit_and_no_further() {
+/// `FolderStore::get` run on a thread of its own, given 10 s: `None` if it is still waiting.
+fn get_within_10s(
+    root: &Path,
+    key: &str,
+    max_bytes: u64,
+) -> Option<Result<Result<Vec<u8>, TooLarge>, StoreError>> {
+    let (store, key) = (FolderStore::new(root), key.to_string());
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let _ = done.send(runtime.block_on(store.get(&key, max_bytes)));
+    });
+    result.recv_timeout(std::time::Duration::from_secs(10)).ok()
+}
+
+#[test]
+fn the_folder_store_reads_up_to_the_limit_and_no_further() {
     let dir = scratch("limit-get");
     std::fs::write(dir.join("ten.bin"), b"0123456789").expect("file");
     std::fs::create_dir_all(dir.join("folder.jpg")).expect("folder");
-    let store = FolderStore::new(&dir);
+    let get = |root: &Path, key: &str, max_bytes: u64| {
+        get_within_10s(root, key, max_bytes).expect("an answer within 10 s")
+    };
     assert_eq!(
-        store.get("ten.bin", 10).await.expect("read"),
+        get(&dir, "ten.bin", 10).expect("read"),
         Ok(b"0123456789".to_vec())
     );
     assert_eq!(
-        store.get("ten.bin", 9).await.expect("read"),
+        get(&dir, "ten.bin", 9).expect("read"),
         Err(TooLarge { size: Some(10) })
     );
+    // A file whose length says 0 and that holds more (as one that grew since it was
+    // measured): the limit is found by counting.
+    let proc = Path::new("/proc/self");
+    let status = get(proc, "status", 1_000_000)
+        .expect("read")
+        .expect("small");
+    assert!(status.len() > 100, "{} bytes", status.len());
+    assert_eq!(
+        std::fs::metadata(proc.join("status"))
+            .expect("status")
+            .len(),
+        0
+    );
+    assert_eq!(
+        get(proc, "status", 100).expect("read"),
+        Err(TooLarge { size: None })
+    );
     let not_a_file = |e: StoreError| e.retry == Retry::Permanent && e.message == "not a file";
-    assert!(store.get("folder.jpg", 100).await.is_err_and(not_a_file));
-    // A FIFO neither: refused at once, not opened (which would wait for a writer).
+    assert!(get(&dir, "folder.jpg", 100).is_err_and(not_a_file));
+    // A FIFO neither, refused at once: its opening does not wait for a writer.
     let made = std::process::Command::new("mkfifo")
         .arg(dir.join("pipe.jpg"))
         .status();
     assert!(made.is_ok_and(|s| s.success()), "mkfifo");
-    let read = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        store.get("pipe.jpg", 100),
-    )
-    .await
-    .expect("no wait for a writer");
-    assert!(read.is_err_and(not_a_file));
+    assert!(get(&dir, "pipe.jpg", 100).is_err_and(not_a_file));
 }
 
 #[tokio::test]
