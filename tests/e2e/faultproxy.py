@@ -1,7 +1,9 @@
 """A small fault-injecting HTTP proxy for the end-to-end tests: it stands between the functions
 and moto's server, forwards every request unchanged, and, while a fault rule matches, answers
 instead with `503 Slow Down` (as S3 and SNS do when throttling) without forwarding, so the
-request never reaches moto. Rules are set by the tests while the proxy runs."""
+request never reaches moto; and, for the requests a `chunked` matcher accepts, it forwards the
+answer without its length (`Transfer-Encoding: chunked`), as a server that does not say how
+much is coming. Rules are set by the tests while the proxy runs."""
 
 import http.client
 import http.server
@@ -25,6 +27,7 @@ class Rule:
 @dataclass
 class Faults:
     rules: list[Rule] = field(default_factory=list)
+    chunked: list[Matcher] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     forwarded: int = 0
 
@@ -39,6 +42,11 @@ class Faults:
                         return True
             self.forwarded += 1
             return False
+
+    def unsized(self, method: str, path: str, body: bytes) -> bool:
+        """True when the answer must be sent without its length."""
+        with self.lock:
+            return any(m(method, path, body) for m in self.chunked)
 
 
 def s3_put(bucket: str) -> Matcher:
@@ -74,6 +82,7 @@ def start(upstream_port: int) -> tuple[http.server.ThreadingHTTPServer, Faults]:
 
         def _handle(self):
             body = self._body()
+            unsized = faults.unsized(self.command, self.path, body)
             if faults.decide(self.command, self.path, body):
                 reply = b"<Error><Code>SlowDown</Code><Message>injected fault</Message></Error>"
                 self.send_response(503, "Slow Down")
@@ -93,6 +102,17 @@ def start(upstream_port: int) -> tuple[http.server.ThreadingHTTPServer, Faults]:
                 for k, v in response.getheaders():
                     if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
                         self.send_header(k, v)
+                if unsized and self.command != "HEAD":
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    try:
+                        for start in range(0, len(data), 1 << 20):
+                            chunk = data[start:start + (1 << 20)]
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.write(b"0\r\n\r\n")
+                    except (BrokenPipeError, ConnectionResetError):
+                        self.close_connection = True  # the reader stopped: nothing to finish
+                    return
                 # A HEAD answer keeps its Content-Length (the object's) and has no body.
                 length = response.getheader("Content-Length") if self.command == "HEAD" else str(len(data))
                 self.send_header("Content-Length", length or "0")

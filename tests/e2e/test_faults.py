@@ -1,7 +1,8 @@
 """Faults: the ingest function talks to moto through a fault-injecting proxy (faultproxy.py) that
 answers 503 in place of S3 or SNS for a while. The invocation must fail (so Lambda retries),
 announce nothing, and leave no analysis; the retry, once the fault has passed, must complete the
-photo with the same keys and bytes as a clean run and exactly one `photo.analyzed`."""
+photo with the same keys and bytes as a clean run and exactly one `photo.analyzed`. And an
+upload S3 sends without its length is read up to the byte limit and no further."""
 
 import json
 import subprocess
@@ -92,3 +93,28 @@ def test_a_transient_fault_fails_the_invocation_and_the_retry_completes_the_phot
     assert invoke(faulty, path) == {"processed": 1, "failed": 0, "skipped": 0}
     assert outputs_of(aws, relative) == clean, "the same keys and bytes as a clean run"
     assert [m["key"] for m in drain(aws, "events")] == [key], "announced exactly once"
+
+
+def test_an_upload_sent_without_its_length_is_counted_up_to_the_limit(aws, faulty, proxy, clean, tmp_path):
+    # Under the limit, the photo read by counting gives the clean run's outputs.
+    key = "uploads/faults/unsized.jpg"
+    aws["s3"].put_object(Bucket="photo-uploads", Key=key, Body=PHOTO.read_bytes())
+    proxy["faults"].rules.clear()
+    proxy["faults"].chunked.append(faultproxy.s3_get("photo-uploads"))
+    try:
+        assert invoke(faulty, event_file(tmp_path, key)) == {"processed": 1, "failed": 0, "skipped": 0}
+        assert outputs_of(aws, "faults/unsized.jpg") == clean
+        # One byte over the default MAX_INPUT_BYTES (64 MiB): refused once the limit is passed,
+        # with no size to quote.
+        head = PHOTO.read_bytes()
+        aws["s3"].put_object(Bucket="photo-uploads", Key=key, Body=head + bytes(64 * 1024 * 1024 + 1 - len(head)))
+        drain(aws, "events")
+        assert invoke(faulty, event_file(tmp_path, key)) == {"processed": 0, "failed": 1, "skipped": 0}
+    finally:
+        proxy["faults"].chunked.clear()
+    [failure] = drain(aws, "failures")
+    assert (failure["key"], failure["kind"]) == (key, "limits")
+    assert failure["message"] == "input is over the limit of 67108864 bytes"
+    assert outputs_of(aws, "faults/unsized.jpg") == {}, "the earlier outputs of that key are removed"
+    assert drain(aws, "events") == []
+    aws["s3"].delete_object(Bucket="photo-uploads", Key=key)
