@@ -9,11 +9,11 @@ use photo_suite_functions::ingest::{
     ingest_upload, remove_outputs, IngestSettings, Outcome, Upload,
 };
 use photo_suite_functions::keys::output_keys;
-use photo_suite_functions::local::{FileTopics, FolderStore, Unlisted};
+use photo_suite_functions::local::{read_capped, FileTopics, FolderStore, Unlisted};
 use photo_suite_functions::messages::{Message, PhotoFailed};
 use photo_suite_functions::ports::{Publisher, Topic};
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -91,22 +91,16 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-/// Reads a file, refusing it from its size before reading when it is over the limit, and
-/// anything but a file (a FIFO would block the read until something writes to it).
+/// Reads a file, refusing it from its size before reading when it is over the limit
+/// (`FileTooLarge`), and anything but a regular file (`InvalidInput`: a FIFO would block the read
+/// until something writes to it), as the folder store's reads do.
 pub fn read_limited(path: &Path, limits: &Limits) -> io::Result<Vec<u8>> {
-    if !fs::metadata(path)?.is_file() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a file"));
-    }
-    let file = fs::File::open(path)?;
-    let len = file.metadata()?.len();
-    let too_large = |e| io::Error::new(io::ErrorKind::FileTooLarge, e);
-    limits.check_bytes(len).map_err(too_large)?;
-    let mut bytes = Vec::with_capacity(len as usize);
-    // Read at most one byte past the limit, in case the file grew since it was measured.
-    file.take(limits.max_input_bytes + 1)
-        .read_to_end(&mut bytes)?;
-    limits.check_bytes(bytes.len() as u64).map_err(too_large)?;
-    Ok(bytes)
+    read_capped(path, limits.max_input_bytes)?.map_err(|too_large| {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            too_large.describe("input", limits.max_input_bytes),
+        )
+    })
 }
 
 fn progress_bar(len: usize) -> ProgressBar {

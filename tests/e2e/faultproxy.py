@@ -102,7 +102,7 @@ def start(upstream_port: int) -> tuple[http.server.ThreadingHTTPServer, Faults]:
                 for k, v in response.getheaders():
                     if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
                         self.send_header(k, v)
-                if unsized and self.command != "HEAD":
+                if unsized and self.command != "HEAD" and response.status == 200:
                     self.send_header("Transfer-Encoding", "chunked")
                     self.end_headers()
                     try:

@@ -138,6 +138,11 @@ pub enum Unlisted {
 }
 
 fn io_error(operation: &'static str, key: &str, e: io::Error) -> StoreError {
+    // A socket, a device without its driver (ENXIO, ENODEV: no error kind of their own).
+    #[cfg(unix)]
+    if matches!(e.raw_os_error(), Some(libc::ENXIO | libc::ENODEV)) {
+        return StoreError::permanent(operation, key, e);
+    }
     match e.kind() {
         io::ErrorKind::NotFound => StoreError::not_found(operation, key),
         // What retrying cannot change: the file system refuses this name or this place.
@@ -152,24 +157,30 @@ fn io_error(operation: &'static str, key: &str, e: io::Error) -> StoreError {
     }
 }
 
-/// Reads a regular file whole when it holds at most `max_bytes`: its length is checked on the
-/// open file, and at most `max_bytes + 1` bytes are read (one past the limit tells a file that
-/// grew since it was measured). A folder, a FIFO or a device is refused as "not a file"
-/// (`InvalidInput`); it is opened without waiting (`O_NONBLOCK`: a FIFO's opening would wait
-/// for a writer; on a regular file the flag changes nothing).
-fn read_capped(path: &Path, max_bytes: u64) -> io::Result<Result<Vec<u8>, TooLarge>> {
+/// Reads a regular file whole when it holds at most `max_bytes`, else [`TooLarge`]: its length
+/// is checked on the open file, and at most `max_bytes + 1` bytes are read (one past the limit
+/// tells a file that grew since it was measured). What is not a regular file is refused as
+/// "not a file" (`InvalidInput`) before it is opened (opening a FIFO waits for a writer, a
+/// socket cannot be opened, a device may act on being opened), and again on the open file,
+/// for one swapped in meanwhile: that opening does not wait (`O_NONBLOCK`) nor take a terminal
+/// (`O_NOCTTY`).
+pub fn read_capped(path: &Path, max_bytes: u64) -> io::Result<Result<Vec<u8>, TooLarge>> {
     use std::io::Read;
+    let not_a_file = || io::Error::new(io::ErrorKind::InvalidInput, "not a file");
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_a_file());
+    }
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
     }
     let file = options.open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a file"));
+        return Err(not_a_file());
     }
     if meta.len() > max_bytes {
         return Ok(Err(TooLarge {
