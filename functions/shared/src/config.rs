@@ -250,6 +250,13 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// The variables every function requires (render also `INPUT_BUCKET`).
+    const REQUIRED: [(&str, &str); 3] = [
+        ("OUTPUT_BUCKET", "out"),
+        ("EVENTS_TOPIC_ARN", "arn:e"),
+        ("FAILURES_TOPIC_ARN", "arn:f"),
+    ];
+
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = pairs
             .iter()
@@ -270,11 +277,7 @@ mod tests {
 
     #[test]
     fn optional_values_default_and_bad_numbers_are_refused() {
-        let base = [
-            ("OUTPUT_BUCKET", "out"),
-            ("EVENTS_TOPIC_ARN", "arn:e"),
-            ("FAILURES_TOPIC_ARN", "arn:f"),
-        ];
+        let base = REQUIRED;
         let config = IngestConfig::from_lookup(lookup(&base)).expect("valid");
         assert_eq!(config.input_prefix, "");
         assert_eq!(config.renditions.limits, Limits::default());
@@ -291,12 +294,7 @@ mod tests {
 
     #[test]
     fn a_prefix_is_a_folder_and_limits_are_at_least_one() {
-        let base = [
-            ("OUTPUT_BUCKET", "out"),
-            ("EVENTS_TOPIC_ARN", "arn:e"),
-            ("FAILURES_TOPIC_ARN", "arn:f"),
-            ("INPUT_BUCKET", "up"),
-        ];
+        let base = [&REQUIRED[..], &[("INPUT_BUCKET", "up")]].concat();
         let with = |extra: (&'static str, &'static str)| {
             let mut vars = base.to_vec();
             vars.push(extra);
@@ -355,11 +353,7 @@ mod tests {
 
     #[test]
     fn layout_and_render_read_their_own_variables() {
-        let base = [
-            ("OUTPUT_BUCKET", "out"),
-            ("EVENTS_TOPIC_ARN", "arn:e"),
-            ("FAILURES_TOPIC_ARN", "arn:f"),
-        ];
+        let base = REQUIRED;
         let layout = LayoutConfig::from_lookup(lookup(&base)).expect("valid");
         assert_eq!(layout.plan, PlanSettings::default());
         let mut dpi = base.to_vec();

@@ -310,10 +310,20 @@ async fn a_render_key_s3_cannot_take_is_refused_before_the_photo_is_read() {
     );
 }
 
-#[tokio::test]
-async fn a_layout_the_store_refuses_for_good_is_reported_not_retried() {
-    let (input, upload) = one_upload("layout-refused-in", "obama.jpg");
-    let dir = scratch("layout-refused-out");
+/// Obama's portrait ingested into `<name>-out/out` (from `<name>-in`), and a layout request
+/// for it with the settings that find it: the folder, the output store, the topics (the
+/// ingest's announcement on them), the request and the settings.
+async fn layout_of_one(
+    name: &str,
+) -> (
+    PathBuf,
+    FolderStore,
+    MemoryTopics,
+    serde_json::Value,
+    LayoutSettings,
+) {
+    let (input, upload) = one_upload(&format!("{name}-in"), "obama.jpg");
+    let dir = scratch(&format!("{name}-out"));
     let output = FolderStore::new(dir.join("out"));
     let topics = MemoryTopics::default();
     let ingested = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
@@ -329,6 +339,12 @@ async fn a_layout_the_store_refuses_for_good_is_reported_not_retried() {
         input_prefix: "uploads/".into(),
         ..LayoutSettings::default()
     };
+    (dir, output, topics, request, layout_settings)
+}
+
+#[tokio::test]
+async fn a_layout_the_store_refuses_for_good_is_reported_not_retried() {
+    let (dir, output, topics, request, layout_settings) = layout_of_one("layout-refused").await;
     let ready = run_layout(Ok(request.clone()), &output, &topics, &layout_settings).await;
     let Ok(LayoutOutcome::Ready { key }) = ready else {
         panic!("{ready:?}")
@@ -494,23 +510,7 @@ async fn a_render_of_an_original_over_the_byte_limit_fails_as_limits() {
 
 #[tokio::test]
 async fn an_analysis_over_a_megabyte_is_reported_not_read() {
-    let (input, upload) = one_upload("layout-limit-in", "obama.jpg");
-    let dir = scratch("layout-limit-out");
-    let output = FolderStore::new(dir.join("out"));
-    let topics = MemoryTopics::default();
-    let ingested = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
-    assert!(
-        matches!(ingested, Ok(Outcome::Analyzed { .. })),
-        "{ingested:?}"
-    );
-    let request = serde_json::json!({"type": "layout.requested", "request_id": "r",
-        "book_id": "b", "photos": [upload.key], "surfaces": [{"surface_number": 1,
-        "page": {"width": 100, "height": 100, "dpi": 300},
-        "slots": [{"x": 0, "y": 0, "w": 100, "h": 100}]}]});
-    let layout_settings = LayoutSettings {
-        input_prefix: "uploads/".into(),
-        ..LayoutSettings::default()
-    };
+    let (dir, output, topics, request, layout_settings) = layout_of_one("layout-limit").await;
     // The same analysis, still valid JSON, padded past a megabyte with white space.
     let analysis = dir.join("out/analysis/obama.jpg.json");
     let mut padded = std::fs::read(&analysis).expect("the analysis");
