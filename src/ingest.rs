@@ -224,6 +224,7 @@ pub fn ingest_folder(
                 let upload = Upload {
                     bucket: String::new(),
                     key,
+                    etag: None,
                 };
                 let outcome = ingest_upload(&upload, &*input, &*output, &*topics, &settings).await;
                 drop(permit);
@@ -238,7 +239,8 @@ pub fn ingest_folder(
                         let (name, message) = (printable(&upload.key), printable(message));
                         bar.suspend(|| eprintln!("photo-suite: failed {name}: {kind}: {message}"));
                     }
-                    Ok(Outcome::Skipped) => {}
+                    // (Superseded needs an entity tag, which a folder has not.)
+                    Ok(Outcome::Skipped | Outcome::Superseded) => {}
                     Err(e) => {
                         let (name, e) = (printable(&upload.key), printable(&e.to_string()));
                         bar.suspend(|| eprintln!("photo-suite: error: {name}: {e}"))

@@ -5,6 +5,7 @@ import io
 import json
 import os
 import subprocess
+from urllib.parse import unquote_plus
 
 import pytest
 from PIL import Image
@@ -23,12 +24,51 @@ UPLOADS = {
 }
 
 
+# s3-put-multiple.json announces this one as a multipart upload (one part): its eTag is of that.
+MULTIPART = {"uploads/orientation/portrait 6.jpg"}
+
+
 @pytest.fixture(scope="module", autouse=True)
 def uploaded(aws):
+    s3 = aws["s3"]
     for key, photo in UPLOADS.items():
-        aws["s3"].put_object(Bucket="photo-uploads", Key=key, Body=(PHOTOS / photo).read_bytes())
+        body = (PHOTOS / photo).read_bytes()
+        if key in MULTIPART:
+            upload = s3.create_multipart_upload(Bucket="photo-uploads", Key=key)["UploadId"]
+            part = s3.upload_part(Bucket="photo-uploads", Key=key, UploadId=upload, PartNumber=1, Body=body)
+            s3.complete_multipart_upload(Bucket="photo-uploads", Key=key, UploadId=upload,
+                                         MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+        else:
+            s3.put_object(Bucket="photo-uploads", Key=key, Body=body)
     drain(aws, "events")
     drain(aws, "failures")
+
+
+def s3_records(event: dict):
+    """The records of an event, through SNS envelopes (a layout or render request has none)."""
+    for record in event.get("Records", []):
+        if record.get("EventSource") == "aws:sns":
+            yield from s3_records(json.loads(record["Sns"]["Message"]))
+        else:
+            yield record
+
+
+def test_the_sample_events_name_the_uploaded_objects_by_their_etags(aws):
+    # ingest reads only the object an event announced (If-Match): were a sample event's eTag
+    # not the uploaded object's, every test below would see its upload skipped as replaced.
+    checked = 0
+    for path in sorted((REPO / "events").glob("*.json")):
+        for record in s3_records(json.loads(path.read_text())):
+            obj = record.get("s3", {}).get("object", {})
+            if not record.get("eventName", "").startswith("ObjectCreated") or "eTag" not in obj:
+                continue
+            if record["s3"]["bucket"]["name"] != "photo-uploads":
+                continue  # hostile-other-bucket.json: refused before anything is read
+            key = unquote_plus(obj["key"])
+            head = aws["s3"].head_object(Bucket="photo-uploads", Key=key)
+            assert (head["ETag"].strip('"'), head["ContentLength"]) == (obj["eTag"], obj["size"]), (path.name, key)
+            checked += 1
+    assert checked == 7
 
 
 def renditions_of(outputs: dict, key: str) -> dict:
@@ -151,6 +191,39 @@ def test_an_upload_over_the_byte_limit_is_refused_with_nothing_written(aws, lamb
     assert objects(aws, "photo-outputs") == before
     assert drain(aws, "events") == []
     aws["s3"].delete_object(Bucket="photo-uploads", Key=key)
+
+
+def test_an_event_for_an_upload_replaced_since_is_skipped_and_changes_nothing(aws, lambda_emulator, tmp_path):
+    # Two uploads at one key; their events may come late, twice, or in either order.
+    key = "uploads/replaced/photo.jpg"
+    s3 = aws["s3"]
+    first = s3.put_object(Bucket="photo-uploads", Key=key, Body=(PHOTOS / "faces/hopper.jpg").read_bytes())
+    second = s3.put_object(Bucket="photo-uploads", Key=key, Body=(PHOTOS / "faces/obama_official_portrait.jpg").read_bytes())
+
+    def event(put) -> str:
+        record = {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                  "s3": {"bucket": {"name": "photo-uploads"}, "object": {"key": key, "eTag": put["ETag"].strip('"')}}}
+        path = tmp_path / f"{put['ETag'].strip(chr(34))}.json"
+        path.write_text(json.dumps({"Records": [record]}))
+        return path
+
+    drain(aws, "events")
+    drain(aws, "failures")
+    # The first upload's event, after the second upload: the first object is not read.
+    assert invoke(lambda_emulator, event(first)) == {"processed": 0, "failed": 0, "skipped": 1}
+    assert not any("/replaced/" in k for k in objects(aws, "photo-outputs"))
+    assert drain(aws, "events") == [] and drain(aws, "failures") == []
+    # The second upload's event makes the outputs, of the second photo.
+    assert invoke(lambda_emulator, event(second)) == {"processed": 1, "failed": 0, "skipped": 0}
+    before = objects(aws, "photo-outputs")
+    analysis = json.loads(before["analysis/replaced/photo.jpg.json"])
+    portrait = Image.open(PHOTOS / "faces/obama_official_portrait.jpg")
+    assert (analysis["width"], analysis["height"]) == portrait.size
+    assert [m["key"] for m in drain(aws, "events")] == [key]
+    # The first event delivered again: the second photo's outputs stay as they are.
+    assert invoke(lambda_emulator, event(first)) == {"processed": 0, "failed": 0, "skipped": 1}
+    assert objects(aws, "photo-outputs") == before
+    assert drain(aws, "events") == [] and drain(aws, "failures") == []
 
 
 def test_a_record_for_another_bucket_is_refused_and_nothing_is_read(aws, lambda_emulator):

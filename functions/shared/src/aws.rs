@@ -38,6 +38,10 @@ where
     if status == Some(404) || matches!(code.as_str(), "NoSuchKey" | "NotFound") {
         return StoreError::not_found(operation, key);
     }
+    // Only a conditional request (`If-Match`) is answered so.
+    if status == Some(412) || code == "PreconditionFailed" {
+        return StoreError::changed(operation, key);
+    }
     let network = matches!(
         err,
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
@@ -85,6 +89,7 @@ impl ObjectStore for S3Store {
     async fn get(
         &self,
         key: &str,
+        if_match: Option<&str>,
         max_bytes: u64,
     ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
         let mut object = self
@@ -92,6 +97,8 @@ impl ObjectStore for S3Store {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            // An entity tag is quoted in HTTP; events give it bare.
+            .set_if_match(if_match.map(|tag| format!("\"{tag}\"")))
             .send()
             .await
             .map_err(|e| store_error("get", key, e))?;

@@ -3,7 +3,7 @@
 
 use crate::keys::{analysis_key, check_length, check_safe, output_keys, rendition_key, KeyError};
 use crate::messages::{Message, PhotoAnalyzed, PhotoFailed, StoredRendition};
-use crate::ports::{ObjectStore, PublishError, Publisher, Retry, StoreError};
+use crate::ports::{ObjectFault, ObjectStore, PublishError, Publisher, Retry, StoreError};
 use imaging_core::{check_extension, render_renditions, RenditionOptions, RenditionSet};
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,11 @@ pub struct Upload {
     pub bucket: String,
     /// Its key in the input store (already URL-decoded).
     pub key: String,
+    /// The entity tag of the uploaded object, as its event gave it: only that object is read.
+    /// An event that comes after the key was uploaded again (a late or repeated delivery) is
+    /// [`Outcome::Superseded`]: the newer upload's own event makes the outputs. `None` reads
+    /// whatever is at the key (the CLI, a record without one).
+    pub etag: Option<String>,
 }
 
 /// What became of an upload. Permanent failures are outcomes, not errors: they are reported on
@@ -39,6 +44,9 @@ pub enum Outcome {
     /// Not ours to process: outside the input prefix, or a folder placeholder (a key ending
     /// in `/`, as the S3 console's "Create folder" makes).
     Skipped,
+    /// The object at the key is no longer the one the event announced: nothing read, written
+    /// or published (the outputs there are the newer upload's, or will be).
+    Superseded,
 }
 
 /// Milliseconds spent per stage.
@@ -137,8 +145,12 @@ where
 
     let started = Instant::now();
     let limit = settings.renditions.limits.max_input_bytes;
-    let bytes = match input.get(&upload.key, limit).await {
+    let bytes = match input.get(&upload.key, upload.etag.as_deref(), limit).await {
         Ok(Ok(bytes)) => bytes,
+        Err(e) if e.object == ObjectFault::Changed => {
+            tracing::info!(key = %upload.key, "uploaded again since this event: left to the newer one's");
+            return Ok(Outcome::Superseded);
+        }
         Ok(Err(too_large)) => {
             let message = too_large.describe("input", limit);
             return report_failure(
@@ -151,7 +163,10 @@ where
             .await;
         }
         Err(e) if e.retry == Retry::Permanent => {
-            let kind = if e.not_found { "not_found" } else { "input" };
+            let kind = match e.object {
+                ObjectFault::NotFound => "not_found",
+                _ => "input",
+            };
             return report_failure(
                 output,
                 publisher,

@@ -6,7 +6,7 @@ use crate::ingest::TransientError;
 use crate::keys::analysis_key;
 use crate::messages::{LayoutReady, Message};
 use crate::plan::{plan, PhotoFacts, Plan, PlanSettings, PrintQuality};
-use crate::ports::{ObjectStore, Publisher, Retry, StoreError};
+use crate::ports::{ObjectFault, ObjectStore, Publisher, Retry, StoreError};
 use crate::requests::{LayoutRequest, RequestError};
 use serde::Serialize;
 use serde_json::Value;
@@ -172,9 +172,12 @@ async fn read_facts<S: ObjectStore>(
             let Some(relative) = key.strip_prefix(prefix).filter(|r| !r.is_empty()) else {
                 return Ok(None);
             };
-            match store.get(&analysis_key(relative), MAX_ANALYSIS_BYTES).await {
+            match store
+                .get(&analysis_key(relative), None, MAX_ANALYSIS_BYTES)
+                .await
+            {
                 Ok(read) => Ok(Some(read)),
-                Err(e) if e.not_found => Ok(None),
+                Err(e) if e.object == ObjectFault::NotFound => Ok(None),
                 Err(e) => Err(e),
             }
         });

@@ -200,8 +200,16 @@ impl ObjectStore for FolderStore {
     async fn get(
         &self,
         key: &str,
+        if_match: Option<&str>,
         max_bytes: u64,
     ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
+        if if_match.is_some() {
+            return Err(StoreError::permanent(
+                "get",
+                key,
+                "a folder keeps no entity tags to match",
+            ));
+        }
         let path = self.path("get", key)?;
         tokio::task::spawn_blocking(move || read_capped(&path, max_bytes))
             .await

@@ -24,24 +24,53 @@ pub struct StoreError {
     pub message: String,
     /// Whether retrying may help.
     pub retry: Retry,
+    /// What the store said of the object itself, where it said anything.
+    pub object: ObjectFault,
+}
+
+/// What a failed call tells of the object it was about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectFault {
+    /// Nothing: the call failed for another reason (network, access, ...).
+    None,
     /// The object does not exist.
-    pub not_found: bool,
+    NotFound,
+    /// The object is no longer the one the caller asked for (its entity tag differs): it was
+    /// replaced since its event was sent.
+    Changed,
 }
 
 impl StoreError {
     /// A failure retrying may fix.
     pub fn transient(operation: &'static str, key: &str, message: impl ToString) -> Self {
-        Self::new(operation, key, message, Retry::Transient, false)
+        Self::new(operation, key, message, Retry::Transient, ObjectFault::None)
     }
 
     /// A failure retrying cannot fix.
     pub fn permanent(operation: &'static str, key: &str, message: impl ToString) -> Self {
-        Self::new(operation, key, message, Retry::Permanent, false)
+        Self::new(operation, key, message, Retry::Permanent, ObjectFault::None)
     }
 
     /// The object does not exist.
     pub fn not_found(operation: &'static str, key: &str) -> Self {
-        Self::new(operation, key, "no such object", Retry::Permanent, true)
+        Self::new(
+            operation,
+            key,
+            "no such object",
+            Retry::Permanent,
+            ObjectFault::NotFound,
+        )
+    }
+
+    /// The object is no longer the one asked for (see [`ObjectFault::Changed`]).
+    pub fn changed(operation: &'static str, key: &str) -> Self {
+        Self::new(
+            operation,
+            key,
+            "the object was replaced since its event",
+            Retry::Permanent,
+            ObjectFault::Changed,
+        )
     }
 
     fn new(
@@ -49,14 +78,14 @@ impl StoreError {
         key: &str,
         message: impl ToString,
         retry: Retry,
-        not_found: bool,
+        object: ObjectFault,
     ) -> Self {
         StoreError {
             operation,
             key: key.to_string(),
             message: message.to_string(),
             retry,
-            not_found,
+            object,
         }
     }
 }
@@ -96,9 +125,15 @@ pub trait ObjectStore: Send + Sync {
     /// replaced by a larger one since it was announced is measured as it is read), and by
     /// counting what is read, which stops within a read of the limit (one byte past it for
     /// a file, one chunk of the transfer for S3).
+    ///
+    /// With `if_match` (an entity tag, as S3 event notifications give it: `eTag`), only that
+    /// object is read: one replaced since is [`ObjectFault::Changed`], never read. The folder
+    /// store keeps no entity tags and refuses such a read (permanent): nothing that runs on
+    /// folders has one to give.
     fn get(
         &self,
         key: &str,
+        if_match: Option<&str>,
         max_bytes: u64,
     ) -> impl Future<Output = Result<Result<Vec<u8>, TooLarge>, StoreError>> + Send;
     /// Writes an object whole: readers see the old object or the new one, never a part.

@@ -5,7 +5,7 @@
 use crate::ingest::TransientError;
 use crate::keys::check_length;
 use crate::messages::{Message, RenderDone};
-use crate::ports::{ObjectStore, Publisher, Retry};
+use crate::ports::{ObjectFault, ObjectStore, Publisher, Retry};
 use crate::requests::{RenderFormat, RenderRequest, RequestError};
 use imaging_core::analysis::geometry::Rect;
 use imaging_core::{render_print, Limits, PrintFormat, PrintOptions};
@@ -139,11 +139,14 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
         return Ok(Err(fail("invalid_key", e.to_string())));
     }
     let limit = settings.limits.max_input_bytes;
-    let bytes = match input.get(&request.photo, limit).await {
+    let bytes = match input.get(&request.photo, None, limit).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(too_large)) => return Ok(Err(fail("limits", too_large.describe("input", limit)))),
         Err(e) if e.retry == Retry::Permanent => {
-            let kind = if e.not_found { "not_found" } else { "input" };
+            let kind = match e.object {
+                ObjectFault::NotFound => "not_found",
+                _ => "input",
+            };
             return Ok(Err(fail(kind, e.to_string())));
         }
         Err(e) => return Err(e.into()),

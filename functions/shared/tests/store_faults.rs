@@ -11,7 +11,7 @@ use photo_suite_functions::ingest::{
 };
 use photo_suite_functions::layout::{run_layout, LayoutOutcome, LayoutSettings};
 use photo_suite_functions::local::{FileTopics, FolderStore, MemoryTopics};
-use photo_suite_functions::ports::{ObjectStore, Retry, StoreError, TooLarge, Topic};
+use photo_suite_functions::ports::{ObjectFault, ObjectStore, Retry, StoreError, TooLarge, Topic};
 use photo_suite_functions::render::{run_render, RenderOutcome, RenderSettings};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,9 +36,10 @@ impl ObjectStore for FaultyStore {
     async fn get(
         &self,
         key: &str,
+        if_match: Option<&str>,
         max_bytes: u64,
     ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
-        self.inner.get(key, max_bytes).await
+        self.inner.get(key, if_match, max_bytes).await
     }
 
     async fn put(
@@ -75,6 +76,7 @@ async fn a_transient_put_failure_is_retried_to_the_same_outputs() {
     let upload = Upload {
         bucket: "uploads-bucket".into(),
         key: "uploads/obama.jpg".into(),
+        etag: None,
     };
     let settings = IngestSettings {
         input_prefix: "uploads/".into(),
@@ -142,6 +144,7 @@ fn one_upload(dir: &str, name: &str) -> (FolderStore, Upload) {
     let upload = Upload {
         bucket: "uploads-bucket".into(),
         key: format!("uploads/{name}"),
+        etag: None,
     };
     (FolderStore::new(&input_dir), upload)
 }
@@ -187,6 +190,80 @@ async fn a_permanent_put_failure_is_reported_and_leaves_nothing() {
     assert!(
         tree(&dir.join("out")).is_empty(),
         "the rendition written before the failure is removed"
+    );
+}
+
+/// The folder store as S3 answers a read pinned to an entity tag: the object at every key
+/// has the tag `current`; a read asking for another is [`ObjectFault::Changed`].
+struct TaggedStore {
+    inner: FolderStore,
+    current: &'static str,
+}
+
+impl ObjectStore for TaggedStore {
+    async fn get(
+        &self,
+        key: &str,
+        if_match: Option<&str>,
+        max_bytes: u64,
+    ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
+        match if_match {
+            Some(tag) if tag != self.current => Err(StoreError::changed("get", key)),
+            _ => self.inner.get(key, None, max_bytes).await,
+        }
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<(), StoreError> {
+        self.inner.put(key, bytes, content_type).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+}
+
+#[tokio::test]
+async fn an_event_for_an_upload_replaced_since_changes_nothing() {
+    let (input, mut upload) = one_upload("superseded-in", "obama.jpg");
+    let dir = scratch("superseded-out");
+    let output = FolderStore::new(dir.join("out"));
+    let topics = MemoryTopics::default();
+    // The folder store itself keeps no tags: a pinned read is refused, not answered unpinned.
+    upload.etag = Some("aaaa".into());
+    let refused = input
+        .get(&upload.key, upload.etag.as_deref(), 1 << 30)
+        .await;
+    assert!(
+        matches!(&refused, Err(e) if e.retry == Retry::Permanent && e.object == ObjectFault::None),
+        "{refused:?}"
+    );
+
+    let input = TaggedStore {
+        inner: input,
+        current: "bbbb",
+    };
+    // The newer upload's event: its outputs and its announcement.
+    upload.etag = Some("bbbb".into());
+    let newer = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+    assert!(matches!(newer, Ok(Outcome::Analyzed { .. })), "{newer:?}");
+    let outputs = tree(&dir.join("out"));
+    assert_eq!(outputs.len(), 4);
+    assert_eq!(topics.messages().len(), 1);
+
+    // The first upload's event, late or delivered again: nothing removed, written or said.
+    upload.etag = Some("aaaa".into());
+    let late = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+    assert!(matches!(late, Ok(Outcome::Superseded)), "{late:?}");
+    assert_eq!(tree(&dir.join("out")), outputs);
+    assert_eq!(
+        topics.messages().len(),
+        1,
+        "no photo.failed, no photo.analyzed"
     );
 }
 
@@ -243,6 +320,7 @@ async fn a_folder_placeholder_is_skipped_without_a_failure() {
         let upload = Upload {
             bucket: "uploads-bucket".into(),
             key: key.into(),
+            etag: None,
         };
         let outcome = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
         assert!(
@@ -373,7 +451,7 @@ fn get_within_10s(
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime");
-        let _ = done.send(runtime.block_on(store.get(&key, max_bytes)));
+        let _ = done.send(runtime.block_on(store.get(&key, None, max_bytes)));
     });
     match result.recv_timeout(std::time::Duration::from_secs(10)) {
         Ok(read) => Some(read),
