@@ -125,6 +125,20 @@ impl ObjectStore for S3Store {
         Ok(Ok(bytes))
     }
 
+    async fn entity_tag(&self, key: &str) -> Result<String, StoreError> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| store_error("head", key, e))?;
+        head.e_tag()
+            .map(|tag| tag.trim_matches('"').to_string())
+            .ok_or_else(|| StoreError::transient("head", key, "S3 answered without an ETag"))
+    }
+
     async fn put(
         &self,
         key: &str,

@@ -91,6 +91,15 @@ pub struct IngestSettings {
 /// and then the analysis (the analysis last, so its presence means the set is complete), and
 /// publishes `photo.analyzed`. The same input always gives the same keys and bytes, so
 /// repeated events are harmless.
+///
+/// With the upload's entity tag (S3), only that object is read: an event that comes after its
+/// key was uploaded again is [`Outcome::Superseded`]. After writing (or, on a permanent
+/// failure, removing) the outputs, the tag at the key is looked at again: if the key was
+/// uploaded again meanwhile, these outputs may have overwritten the newer upload's, so the
+/// work is done once more for the object now there (at most [`MAX_ROUNDS`] times, then a
+/// transient error); if it was deleted, the outputs are removed and `not_found` reported.
+/// Whichever event writes last so checks last, and the key ends with the outputs of the
+/// object at it.
 pub async fn ingest_upload<I, O, P>(
     upload: &Upload,
     input: &I,
@@ -143,43 +152,154 @@ where
         });
     }
 
-    let started = Instant::now();
-    let limit = settings.renditions.limits.max_input_bytes;
-    let bytes = match input.get(&upload.key, upload.etag.as_deref(), limit).await {
-        Ok(Ok(bytes)) => bytes,
-        Err(e) if e.object == ObjectFault::Changed => {
+    let mut pin = upload.etag.clone();
+    let mut timings = Timings::default();
+    for round in 0..MAX_ROUNDS {
+        let done = one_round(
+            upload,
+            relative,
+            pin.as_deref(),
+            input,
+            output,
+            settings,
+            &mut timings,
+        )
+        .await?;
+        let Some(tag) = pin else {
+            return finish(upload, publisher, done, timings).await;
+        };
+        if round == 0 && matches!(done, Round::Changed) {
             tracing::info!(key = %upload.key, "uploaded again since this event: left to the newer one's");
             return Ok(Outcome::Superseded);
         }
-        Ok(Err(too_large)) => {
-            let message = too_large.describe("input", limit);
-            return report_failure(
-                output,
-                publisher,
-                settings,
-                relative,
-                fail("limits", message),
-            )
-            .await;
+        // What was just written or removed belongs to the object read only if that object is
+        // still the one at the key: one uploaded meanwhile may have had its outputs made by its
+        // own event, and overwritten by these. The round is then made again for the object there.
+        match input.entity_tag(&upload.key).await {
+            Ok(current) if current == tag && !matches!(done, Round::Changed) => {
+                return finish(upload, publisher, done, timings).await;
+            }
+            Ok(current) => {
+                tracing::info!(key = %upload.key, "uploaded again while processed: once more for the new object");
+                pin = Some(current);
+            }
+            // Deleted meanwhile: no outputs stay for it.
+            Err(e) if e.object == ObjectFault::NotFound => {
+                if matches!(done, Round::Failed(_)) {
+                    return finish(upload, publisher, done, timings).await;
+                }
+                let failure = fail("not_found", e.to_string());
+                return report_failure(output, publisher, settings, relative, failure).await;
+            }
+            // Refused for good (access denied): what was made cannot be vouched for.
+            Err(e) if e.retry == Retry::Permanent => {
+                let failure = fail("input", e.to_string());
+                return report_failure(output, publisher, settings, relative, failure).await;
+            }
+            Err(e) => return Err(e.into()),
         }
+    }
+    Err(StoreError::transient(
+        "get",
+        &upload.key,
+        format!("uploaded again during each of {MAX_ROUNDS} rounds of processing"),
+    )
+    .into())
+}
+
+/// Announces what a round left: the outputs (`photo.analyzed`) or the failure (`photo.failed`).
+async fn finish<P: Publisher>(
+    upload: &Upload,
+    publisher: &P,
+    done: Round,
+    timings: Timings,
+) -> Result<Outcome, TransientError> {
+    match done {
+        Round::Stored {
+            message,
+            bytes_in,
+            warnings,
+        } => {
+            publisher.publish(&Message::PhotoAnalyzed(message)).await?;
+            Ok(Outcome::Analyzed {
+                bytes_in,
+                warnings,
+                timings,
+            })
+        }
+        Round::Failed(failure) => publish_failure(publisher, failure).await,
+        // Only a read pinned to a tag finds the object changed, and those are looked at again.
+        Round::Changed => Err(StoreError::transient(
+            "get",
+            &upload.key,
+            "the object changed under an unpinned read",
+        )
+        .into()),
+    }
+}
+
+/// Rounds of read, process and write an ingest makes when its upload keeps being replaced while
+/// it works, before it fails for a retry.
+pub const MAX_ROUNDS: usize = 3;
+
+/// What one round of an ingest left.
+enum Round {
+    /// The outputs are written, to be announced.
+    Stored {
+        /// The announcement.
+        message: Box<PhotoAnalyzed>,
+        /// Bytes read.
+        bytes_in: u64,
+        /// Problems that did not stop processing.
+        warnings: Vec<String>,
+    },
+    /// A permanent failure: the outputs are removed; to be reported.
+    Failed(PhotoFailed),
+    /// The object is not the one asked for: nothing read, written or removed.
+    Changed,
+}
+
+/// Reads the upload (only the object tagged `pin`, when given), makes its outputs and writes
+/// them, or on a permanent failure removes any earlier outputs of the key. Adds its times to
+/// `timings`.
+async fn one_round<I: ObjectStore, O: ObjectStore>(
+    upload: &Upload,
+    relative: &str,
+    pin: Option<&str>,
+    input: &I,
+    output: &O,
+    settings: &IngestSettings,
+    timings: &mut Timings,
+) -> Result<Round, TransientError> {
+    let fail = |kind: &str, message: String| PhotoFailed {
+        bucket: upload.bucket.clone(),
+        key: upload.key.clone(),
+        kind: kind.to_string(),
+        message,
+    };
+    let failed = |failure: PhotoFailed| async {
+        remove_outputs(output, relative, &settings.renditions.sizes).await?;
+        Ok(Round::Failed(failure))
+    };
+    let started = Instant::now();
+    let limit = settings.renditions.limits.max_input_bytes;
+    let bytes = match input.get(&upload.key, pin, limit).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(too_large)) => {
+            return failed(fail("limits", too_large.describe("input", limit))).await
+        }
+        Err(e) if e.object == ObjectFault::Changed => return Ok(Round::Changed),
         Err(e) if e.retry == Retry::Permanent => {
             let kind = match e.object {
                 ObjectFault::NotFound => "not_found",
                 _ => "input",
             };
-            return report_failure(
-                output,
-                publisher,
-                settings,
-                relative,
-                fail(kind, e.to_string()),
-            )
-            .await;
+            return failed(fail(kind, e.to_string())).await;
         }
         Err(e) => return Err(e.into()),
     };
     let bytes_in = bytes.len() as u64;
-    let download = started.elapsed();
+    timings.download += started.elapsed();
 
     let started = Instant::now();
     let options = settings.renditions.clone();
@@ -194,49 +314,30 @@ where
     })
     .await
     .map_err(|e| TransientError::Task(e.to_string()))?;
+    timings.process += started.elapsed();
     let set = match result {
         Ok(set) => set,
-        Err(e) => {
-            return report_failure(
-                output,
-                publisher,
-                settings,
-                relative,
-                fail(e.kind(), e.to_string()),
-            )
-            .await
-        }
+        Err(e) => return failed(fail(e.kind(), e.to_string())).await,
     };
     let warnings = set.warnings.clone();
     for warning in &warnings {
         tracing::warn!(key = %upload.key, "{warning}");
     }
-    let process = started.elapsed();
 
     let started = Instant::now();
-    let message = match store_outputs(output, relative, upload, set).await {
-        Ok(message) => message,
+    let stored = store_outputs(output, relative, upload, set).await;
+    timings.upload += started.elapsed();
+    match stored {
+        Ok(message) => Ok(Round::Stored {
+            message: Box::new(message),
+            bytes_in,
+            warnings,
+        }),
         // Refused by the store for good (access denied, ...): what was written goes, and the
         // caller hears of it, rather than the event being retried into the dead-letter queue.
-        Err(e) if e.retry == Retry::Permanent => {
-            let failure = fail("output", e.to_string());
-            return report_failure(output, publisher, settings, relative, failure).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let upload_time = started.elapsed();
-    publisher
-        .publish(&Message::PhotoAnalyzed(Box::new(message)))
-        .await?;
-    Ok(Outcome::Analyzed {
-        bytes_in,
-        warnings,
-        timings: Timings {
-            download,
-            process,
-            upload: upload_time,
-        },
-    })
+        Err(e) if e.retry == Retry::Permanent => failed(fail("output", e.to_string())).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Checks that every output key of photo `relative` fits in an S3 key.
@@ -306,6 +407,14 @@ async fn report_failure<O: ObjectStore, P: Publisher>(
     failure: PhotoFailed,
 ) -> Result<Outcome, TransientError> {
     remove_outputs(output, relative, &settings.renditions.sizes).await?;
+    publish_failure(publisher, failure).await
+}
+
+/// Publishes `photo.failed` (the outputs are already removed).
+async fn publish_failure<P: Publisher>(
+    publisher: &P,
+    failure: PhotoFailed,
+) -> Result<Outcome, TransientError> {
     tracing::warn!(key = %failure.key, kind = %failure.kind, "{}", failure.message);
     let (kind, message) = (failure.kind.clone(), failure.message.clone());
     publisher.publish(&Message::PhotoFailed(failure)).await?;

@@ -207,7 +207,7 @@ impl ObjectStore for FolderStore {
             return Err(StoreError::permanent(
                 "get",
                 key,
-                "a folder keeps no entity tags to match",
+                "a folder keeps no entity tags",
             ));
         }
         let path = self.path("get", key)?;
@@ -215,6 +215,14 @@ impl ObjectStore for FolderStore {
             .await
             .map_err(|e| StoreError::transient("get", key, e))?
             .map_err(|e| io_error("get", key, e))
+    }
+
+    async fn entity_tag(&self, key: &str) -> Result<String, StoreError> {
+        Err(StoreError::permanent(
+            "head",
+            key,
+            "a folder keeps no entity tags",
+        ))
     }
 
     async fn put(

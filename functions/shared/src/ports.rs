@@ -136,6 +136,9 @@ pub trait ObjectStore: Send + Sync {
         if_match: Option<&str>,
         max_bytes: u64,
     ) -> impl Future<Output = Result<Result<Vec<u8>, TooLarge>, StoreError>> + Send;
+    /// The entity tag of the object at `key` (as events give it, unquoted), or
+    /// [`ObjectFault::NotFound`]. The folder store keeps none and refuses (permanent).
+    fn entity_tag(&self, key: &str) -> impl Future<Output = Result<String, StoreError>> + Send;
     /// Writes an object whole: readers see the old object or the new one, never a part.
     fn put(
         &self,

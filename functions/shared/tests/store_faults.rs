@@ -15,10 +15,16 @@ use photo_suite_functions::ports::{ObjectFault, ObjectStore, Retry, StoreError, 
 use photo_suite_functions::render::{run_render, RenderOutcome, RenderSettings};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use test_support::tree;
 
+/// Where [`scratch`] makes folder `name`.
+fn scratch_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let dir = scratch_path(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
@@ -40,6 +46,10 @@ impl ObjectStore for FaultyStore {
         max_bytes: u64,
     ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
         self.inner.get(key, if_match, max_bytes).await
+    }
+
+    async fn entity_tag(&self, key: &str) -> Result<String, StoreError> {
+        self.inner.entity_tag(key).await
     }
 
     async fn put(
@@ -193,11 +203,34 @@ async fn a_permanent_put_failure_is_reported_and_leaves_nothing() {
     );
 }
 
-/// The folder store as S3 answers a read pinned to an entity tag: the object at every key
-/// has the tag `current`; a read asking for another is [`ObjectFault::Changed`].
+/// The folder store with entity tags, as S3 answers reads pinned to one: the object at every
+/// key has the tag `current`, a read asking for another is [`ObjectFault::Changed`], and a
+/// missing file is [`ObjectFault::NotFound`]. `after_read` happens once to its key, right after
+/// the next read: an upload or a deletion that comes while the photo is processed.
 struct TaggedStore {
     inner: FolderStore,
-    current: &'static str,
+    root: PathBuf,
+    current: Mutex<String>,
+    after_read: Mutex<Option<(String, Meanwhile)>>,
+}
+
+/// What happens to a key while its photo is processed.
+enum Meanwhile {
+    /// Uploaded again: these bytes, this tag.
+    Upload(Vec<u8>, String),
+    /// Deleted.
+    Delete,
+}
+
+impl TaggedStore {
+    fn new(root: &Path, current: &str) -> Self {
+        TaggedStore {
+            inner: FolderStore::new(root),
+            root: root.to_path_buf(),
+            current: Mutex::new(current.into()),
+            after_read: Mutex::new(None),
+        }
+    }
 }
 
 impl ObjectStore for TaggedStore {
@@ -207,10 +240,29 @@ impl ObjectStore for TaggedStore {
         if_match: Option<&str>,
         max_bytes: u64,
     ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
-        match if_match {
-            Some(tag) if tag != self.current => Err(StoreError::changed("get", key)),
-            _ => self.inner.get(key, None, max_bytes).await,
+        if if_match.is_some_and(|tag| *tag != *self.current.lock().expect("tag")) {
+            return Err(StoreError::changed("get", key));
         }
+        let read = self.inner.get(key, None, max_bytes).await;
+        let pending = self.after_read.lock().expect("pending").take();
+        if let Some((key, then)) = pending {
+            let path = self.root.join(key);
+            match then {
+                Meanwhile::Upload(bytes, tag) => {
+                    std::fs::write(&path, bytes).expect("upload");
+                    *self.current.lock().expect("tag") = tag;
+                }
+                Meanwhile::Delete => std::fs::remove_file(&path).expect("delete"),
+            }
+        }
+        read
+    }
+
+    async fn entity_tag(&self, key: &str) -> Result<String, StoreError> {
+        if !self.root.join(key).exists() {
+            return Err(StoreError::not_found("head", key));
+        }
+        Ok(self.current.lock().expect("tag").clone())
     }
 
     async fn put(
@@ -242,11 +294,9 @@ async fn an_event_for_an_upload_replaced_since_changes_nothing() {
         matches!(&refused, Err(e) if e.retry == Retry::Permanent && e.object == ObjectFault::None),
         "{refused:?}"
     );
+    assert!(input.entity_tag(&upload.key).await.is_err());
 
-    let input = TaggedStore {
-        inner: input,
-        current: "bbbb",
-    };
+    let input = TaggedStore::new(&scratch_path("superseded-in"), "bbbb");
     // The newer upload's event: its outputs and its announcement.
     upload.etag = Some("bbbb".into());
     let newer = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
@@ -265,6 +315,97 @@ async fn an_event_for_an_upload_replaced_since_changes_nothing() {
         1,
         "no photo.failed, no photo.analyzed"
     );
+}
+
+#[tokio::test]
+async fn an_upload_replaced_while_it_is_processed_gets_the_new_photo_s_outputs() {
+    let other = test_support::photos_dir().join("faces/hopper.jpg");
+    // The outputs of the new photo, made on their own: what the key must end with.
+    let (reference, upload) = one_upload("replaced-ref-in", "obama.jpg");
+    std::fs::copy(
+        &other,
+        scratch_path("replaced-ref-in").join("uploads/obama.jpg"),
+    )
+    .expect("copy");
+    let reference_dir = scratch("replaced-ref-out");
+    let reference_topics = MemoryTopics::default();
+    let made = ingest_upload(
+        &upload,
+        &reference,
+        &FolderStore::new(reference_dir.join("out")),
+        &reference_topics,
+        &settings(),
+    )
+    .await;
+    assert!(matches!(made, Ok(Outcome::Analyzed { .. })), "{made:?}");
+    let expected = tree(&reference_dir.join("out"));
+
+    // The event of the portrait; the new photo is uploaded at its key while it is processed.
+    let (_, mut upload) = one_upload("replaced-in", "obama.jpg");
+    upload.etag = Some("aaaa".into());
+    let input = TaggedStore::new(&scratch_path("replaced-in"), "aaaa");
+    let new_upload = Meanwhile::Upload(std::fs::read(&other).expect("photo"), "bbbb".into());
+    *input.after_read.lock().expect("pending") = Some((upload.key.clone(), new_upload));
+    let dir = scratch("replaced-out");
+    let topics = MemoryTopics::default();
+    let outcome = ingest_upload(
+        &upload,
+        &input,
+        &FolderStore::new(dir.join("out")),
+        &topics,
+        &settings(),
+    )
+    .await;
+    assert!(
+        matches!(outcome, Ok(Outcome::Analyzed { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        tree(&dir.join("out")),
+        expected,
+        "the new photo's outputs, not the portrait's"
+    );
+    let messages = topics.messages();
+    assert_eq!(
+        messages.len(),
+        1,
+        "one announcement, of the new photo: {messages:?}"
+    );
+    let summary = |message: &str| {
+        let message: serde_json::Value = serde_json::from_str(message).expect("JSON");
+        message["summary"].clone()
+    };
+    assert_eq!(
+        summary(&messages[0].1),
+        summary(&reference_topics.messages()[0].1)
+    );
+
+    // Deleted while processed: no outputs stay, and the caller hears of it.
+    let (_, mut upload) = one_upload("deleted-in", "obama.jpg");
+    upload.etag = Some("aaaa".into());
+    let input = TaggedStore::new(&scratch_path("deleted-in"), "aaaa");
+    *input.after_read.lock().expect("pending") = Some((upload.key.clone(), Meanwhile::Delete));
+    let dir = scratch("deleted-out");
+    let topics = MemoryTopics::default();
+    let outcome = ingest_upload(
+        &upload,
+        &input,
+        &FolderStore::new(dir.join("out")),
+        &topics,
+        &settings(),
+    )
+    .await;
+    assert!(
+        matches!(&outcome, Ok(Outcome::Failed { kind, .. }) if kind == "not_found"),
+        "{outcome:?}"
+    );
+    assert!(
+        tree(&dir.join("out")).is_empty(),
+        "the outputs written are removed"
+    );
+    let messages = topics.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].1.contains("photo.failed"), "{}", messages[0].1);
 }
 
 /// A photo name in folders of 100 bytes (a file system takes 255 a name) that makes an upload
