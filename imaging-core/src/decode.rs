@@ -170,6 +170,28 @@ fn decode_with_image_crate(bytes: &[u8], limits: &Limits, format: ImageFormat) -
         image::ImageError::Limits(l) => LimitExceeded::Allocation(l.to_string()).into(),
         other => ImagingError::decode(format, other),
     };
+    // PNG requires IHDR first; the png crate's own complaint prints the chunk type as a Rust
+    // structure.
+    if format == ImageFormat::Png {
+        match bytes.get(12..16) {
+            Some(b"IHDR") => {}
+            Some(first) => {
+                return Err(ImagingError::decode(
+                    format,
+                    format!(
+                        "malformed header: the first chunk is \"{}\", not IHDR",
+                        first.escape_ascii()
+                    ),
+                ))
+            }
+            None => {
+                return Err(ImagingError::decode(
+                    format,
+                    "truncated: the file ends before its IHDR chunk",
+                ))
+            }
+        }
+    }
     for (w, h) in declared_sizes(bytes, format) {
         limits.check_dimensions(w, h)?;
     }
@@ -509,6 +531,21 @@ mod tests {
         let e = decode(&png, &Limits::default(), None).expect_err("must fail");
         assert_eq!(e.kind(), "limits", "{e}");
         assert!(e.to_string().contains("65536x65536"), "{e}");
+    }
+
+    #[test]
+    fn a_png_that_does_not_start_with_ihdr_is_refused_in_words() {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(png_chunk(b"t\xa8Ex", b"x"));
+        let e = decode(&png, &Limits::default(), None).expect_err("must fail");
+        assert_eq!(e.kind(), "decode", "{e}");
+        assert!(
+            e.to_string()
+                .ends_with(r#"malformed header: the first chunk is "t\xa8Ex", not IHDR"#),
+            "{e}"
+        );
+        let e = decode(&png[..14], &Limits::default(), None).expect_err("must fail");
+        assert!(e.to_string().contains("ends before its IHDR"), "{e}");
     }
 
     #[test]
