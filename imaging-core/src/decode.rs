@@ -44,16 +44,44 @@ impl Decoded {
 /// Decodes `bytes`. With `min_long_side`, a JPEG may be decoded smaller, by DCT scaling, as long
 /// as its long side stays at or above that many pixels.
 pub fn decode(bytes: &[u8], limits: &Limits, min_long_side: Option<u32>) -> Result<Decoded> {
+    decode_checked(bytes, limits, min_long_side, &mut |_, _| Ok(()))
+}
+
+/// A check of the upright full size, made from the header, before any pixel is decoded.
+pub(crate) type SizeCheck<'a> = &'a mut dyn FnMut(u32, u32) -> Result<()>;
+
+/// [`decode`], with `check` called with the upright full size once the header (and the
+/// orientation) is read and before any pixel is decoded: its error is the decode's.
+pub(crate) fn decode_checked(
+    bytes: &[u8],
+    limits: &Limits,
+    min_long_side: Option<u32>,
+    check: SizeCheck,
+) -> Result<Decoded> {
     limits.check_bytes(bytes.len() as u64)?;
     match sniff(bytes) {
-        Sniffed::Image(ImageFormat::Jpeg) => decode_jpeg(bytes, limits, min_long_side),
+        Sniffed::Image(ImageFormat::Jpeg) => decode_jpeg(bytes, limits, min_long_side, check),
         Sniffed::Image(format @ (ImageFormat::Heic | ImageFormat::Avif)) => {
-            decode_heif(bytes, limits, format)
+            decode_heif(bytes, limits, format, check)
         }
-        Sniffed::Image(format) => decode_with_image_crate(bytes, limits, format),
+        Sniffed::Image(format) => decode_with_image_crate(bytes, limits, format, check),
         Sniffed::Other(name) => Err(ImagingError::Unsupported {
             format: name.to_string(),
         }),
+    }
+}
+
+/// Calls `check` with the upright size of a `width` x `height` image stored with `orientation`.
+fn check_upright(
+    check: SizeCheck,
+    width: u32,
+    height: u32,
+    orientation: Orientation,
+) -> Result<()> {
+    if orientation.swaps_dimensions() {
+        check(height, width)
+    } else {
+        check(width, height)
     }
 }
 
@@ -80,7 +108,12 @@ fn jpeg_shrink(width: usize, height: usize, min_long_side: Option<u32>) -> usize
         .unwrap_or(1)
 }
 
-fn decode_jpeg(bytes: &[u8], limits: &Limits, min_long_side: Option<u32>) -> Result<Decoded> {
+fn decode_jpeg(
+    bytes: &[u8],
+    limits: &Limits,
+    min_long_side: Option<u32>,
+    check: SizeCheck,
+) -> Result<Decoded> {
     const F: ImageFormat = ImageFormat::Jpeg;
     let err = |message: String| ImagingError::decode(F, message);
     let mut segments = jpeg_markers::read_segments(bytes);
@@ -105,6 +138,8 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, min_long_side: Option<u32>) -> Res
         .take()
         .map(|tiff| keep_warning(ExifFacts::from_tiff(tiff), &mut warnings))
         .unwrap_or_default();
+
+    check_upright(check, stored_width, stored_height, exif.orientation)?;
 
     let shrink = jpeg_shrink(header.width, header.height, min_long_side);
     let decompressed =
@@ -154,7 +189,12 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, min_long_side: Option<u32>) -> Res
     })
 }
 
-fn decode_with_image_crate(bytes: &[u8], limits: &Limits, format: ImageFormat) -> Result<Decoded> {
+fn decode_with_image_crate(
+    bytes: &[u8],
+    limits: &Limits,
+    format: ImageFormat,
+    check: SizeCheck,
+) -> Result<Decoded> {
     let crate_format = match format {
         ImageFormat::Png => image::ImageFormat::Png,
         ImageFormat::Webp => image::ImageFormat::WebP,
@@ -227,6 +267,7 @@ fn decode_with_image_crate(bytes: &[u8], limits: &Limits, format: ImageFormat) -
         }
         (None, _) => ExifFacts::default(), // GIF has no EXIF
     };
+    check_upright(check, stored_width, stored_height, exif.orientation)?;
     let icc = decoder.icc_profile().unwrap_or(None);
     let dynamic = image::DynamicImage::from_decoder(decoder).map_err(err)?;
     let (width, height) = (dynamic.width(), dynamic.height());
@@ -265,7 +306,12 @@ fn decode_with_image_crate(bytes: &[u8], limits: &Limits, format: ImageFormat) -
     })
 }
 
-fn decode_heif(bytes: &[u8], limits: &Limits, format: ImageFormat) -> Result<Decoded> {
+fn decode_heif(
+    bytes: &[u8],
+    limits: &Limits,
+    format: ImageFormat,
+    check: SizeCheck,
+) -> Result<Decoded> {
     use libheif_rs::{ColorSpace, HeifContext, RgbChroma};
     let err = |e: libheif_rs::HeifError| ImagingError::decode(format, e);
     let context = HeifContext::read_from_bytes(bytes).map_err(err)?;
@@ -273,6 +319,7 @@ fn decode_heif(bytes: &[u8], limits: &Limits, format: ImageFormat) -> Result<Dec
     // The size after libheif applies the container's rotation and mirroring.
     let (width, height) = (handle.width(), handle.height());
     limits.check_dimensions(width, height)?;
+    check(width, height)?;
     let bits = handle.luma_bits_per_pixel();
     let needed = heif_decode_bytes(width, height, bits, handle.has_alpha_channel());
     let budget = limits.max_alloc_bytes();

@@ -7,7 +7,7 @@
 //! PNG. The same input and options always give the same bytes.
 
 use crate::analysis::geometry::Rect;
-use crate::decode::decode;
+use crate::decode::decode_checked;
 use crate::encode::{encode_jpeg_with, Chroma};
 use crate::error::{ImagingError, Result};
 use crate::limits::Limits;
@@ -89,8 +89,8 @@ pub struct PrintRender {
 ///
 /// Refused, before any pixel is decoded: an output over the limits, an empty crop, a turn that
 /// is not a multiple of 90, an output whose ratio differs from the crop's by more than
-/// [`PRINT_RATIO_TOLERANCE`]. After the header is read: a crop that leaves the photo
-/// ([`ImagingError::Parameter`]).
+/// [`PRINT_RATIO_TOLERANCE`]. Once the header (and the orientation) is read, still before
+/// any pixel is decoded: a crop that leaves the upright photo ([`ImagingError::Parameter`]).
 pub fn render_print(bytes: &[u8], options: &PrintOptions) -> Result<PrintRender> {
     let turn = match options.turn {
         0 => Orientation::Normal,
@@ -140,14 +140,18 @@ pub fn render_print(bytes: &[u8], options: &PrintOptions) -> Result<PrintRender>
         }
     }
 
-    let decoded = decode(bytes, &options.limits, None)?;
+    // The crop is checked from the header, before any pixel is decoded.
+    let mut crop_fits = |upright_w: u32, upright_h: u32| {
+        if crop.right_wide() > u64::from(upright_w) || crop.bottom_wide() > u64::from(upright_h) {
+            return Err(ImagingError::Parameter(format!(
+                "crop {}x{} at ({}, {}) leaves the {upright_w}x{upright_h} photo",
+                crop.width, crop.height, crop.x, crop.y
+            )));
+        }
+        Ok(())
+    };
+    let decoded = decode_checked(bytes, &options.limits, None, &mut crop_fits)?;
     let (upright_w, upright_h) = decoded.upright_size();
-    if crop.right_wide() > u64::from(upright_w) || crop.bottom_wide() > u64::from(upright_h) {
-        return Err(ImagingError::Parameter(format!(
-            "crop {}x{} at ({}, {}) leaves the {upright_w}x{upright_h} photo",
-            crop.width, crop.height, crop.x, crop.y
-        )));
-    }
     let stored = stored_rect(
         decoded.orientation,
         decoded.image.width,
@@ -386,6 +390,41 @@ mod tests {
             matches!(turned, ImagingError::Unsupported { .. }),
             "{turned}"
         );
+    }
+
+    #[test]
+    fn a_crop_that_leaves_the_photo_is_refused_from_the_header() {
+        let options = |crop: Rect| PrintOptions {
+            crop,
+            turn: 0,
+            width: crop.width / 4,
+            height: crop.height / 4,
+            format: PrintFormat::Png,
+            limits: Limits::default(),
+        };
+        let at = |y, width, height| Rect {
+            x: 0,
+            y,
+            width,
+            height,
+        };
+        // Cut in half, neither file's pixels can be decoded: only a refusal from the header
+        // answers before the decode fails.
+        // Stored 1800x1200 with EXIF orientation 6: upright 1200x1800.
+        let jpeg =
+            std::fs::read(test_support::photos_dir().join("exif-orientation/Portrait_6.jpg"))
+                .expect("photo");
+        let png = encode_png(&gradient(64, 48)).expect("encodes");
+        for (bytes, (w, h)) in [(jpeg, (1200, 1800)), (png, (64, 48))] {
+            let half = &bytes[..bytes.len() / 2];
+            let inside = render_print(half, &options(at(0, w, h))).expect_err("truncated");
+            assert_eq!(inside.kind(), "decode", "{inside}");
+            let outside = render_print(half, &options(at(4, w, h))).expect_err("refused");
+            assert!(
+                matches!(&outside, ImagingError::Parameter(m) if m.ends_with(&format!("leaves the {w}x{h} photo"))),
+                "{outside}"
+            );
+        }
     }
 
     #[test]
