@@ -8,7 +8,8 @@ python="${PYTHON:-python3}"
 need=()
 command -v moto_server >/dev/null || need+=("moto[server]")
 command -v cargo-lambda >/dev/null || need+=("cargo-lambda")
-command -v cfn-lint >/dev/null || need+=("cfn-lint")
+# The template test imports cfn-lint's decoder: the package, in this Python, not only a command.
+{ command -v cfn-lint >/dev/null && "$python" -c 'import cfnlint' 2>/dev/null; } || need+=("cfn-lint")
 command -v sam >/dev/null || need+=("aws-sam-cli")
 "$python" -c 'import pytest, boto3, PIL' 2>/dev/null || need+=("pytest" "boto3" "pillow")
 if [ ${#need[@]} -gt 0 ]; then

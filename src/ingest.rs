@@ -95,12 +95,14 @@ pub fn printable(text: &str) -> String {
 /// (`FileTooLarge`), and anything but a regular file (`InvalidInput`: a FIFO would block the read
 /// until something writes to it), as the folder store's reads do.
 pub fn read_limited(path: &Path, limits: &Limits) -> io::Result<Vec<u8>> {
-    read_capped(path, limits.max_input_bytes)?.map_err(|too_large| {
-        io::Error::new(
-            io::ErrorKind::FileTooLarge,
-            too_large.describe("input", limits.max_input_bytes),
-        )
-    })
+    read_capped(path, limits.max_input_bytes)?
+        .bytes
+        .map_err(|too_large| {
+            io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                too_large.describe("input", limits.max_input_bytes),
+            )
+        })
 }
 
 fn progress_bar(len: usize) -> ProgressBar {
@@ -224,7 +226,6 @@ pub fn ingest_folder(
                 let upload = Upload {
                     bucket: String::new(),
                     key,
-                    etag: None,
                 };
                 let outcome = ingest_upload(&upload, &*input, &*output, &*topics, &settings).await;
                 drop(permit);
@@ -239,8 +240,7 @@ pub fn ingest_folder(
                         let (name, message) = (printable(&upload.key), printable(message));
                         bar.suspend(|| eprintln!("photo-suite: failed {name}: {kind}: {message}"));
                     }
-                    // (Superseded needs an entity tag, which a folder has not.)
-                    Ok(Outcome::Skipped | Outcome::Superseded) => {}
+                    Ok(Outcome::Skipped) => {}
                     Err(e) => {
                         let (name, e) = (printable(&upload.key), printable(&e.to_string()));
                         bar.suspend(|| eprintln!("photo-suite: error: {name}: {e}"))

@@ -81,17 +81,7 @@ fuzz_target!(|data: &[u8]| {
     };
     for record in records {
         match record {
-            Ok(upload) => {
-                check_key(&upload.key);
-                // An entity tag goes into a quoted header: nothing that could end it.
-                if let Some(tag) = &upload.etag {
-                    assert!(
-                        !tag.is_empty()
-                            && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
-                        "{tag:?}"
-                    );
-                }
-            }
+            Ok(upload) => check_key(&upload.key),
             Err(bad) => {
                 let failed = Message::PhotoFailed(PhotoFailed {
                     bucket: bad.bucket,

@@ -319,7 +319,6 @@ fn decode_heif(
     // The size after libheif applies the container's rotation and mirroring.
     let (width, height) = (handle.width(), handle.height());
     limits.check_dimensions(width, height)?;
-    check(width, height)?;
     let bits = handle.luma_bits_per_pixel();
     let needed = heif_decode_bytes(width, height, bits, handle.has_alpha_channel());
     let budget = limits.max_alloc_bytes();
@@ -331,6 +330,8 @@ fn decode_heif(
         ))
         .into());
     }
+
+    check(width, height)?;
 
     let mut warnings = Vec::new();
     let exif = {

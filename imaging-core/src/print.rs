@@ -152,6 +152,8 @@ pub fn render_print(bytes: &[u8], options: &PrintOptions) -> Result<PrintRender>
     };
     let decoded = decode_checked(bytes, &options.limits, None, &mut crop_fits)?;
     let (upright_w, upright_h) = decoded.upright_size();
+    // Again on what was decoded, should a decoder give other than its header said.
+    crop_fits(upright_w, upright_h)?;
     let stored = stored_rect(
         decoded.orientation,
         decoded.image.width,

@@ -57,6 +57,10 @@ def s3_get(bucket: str) -> Matcher:
     return lambda method, path, body: method in ("GET", "HEAD") and path.lstrip("/").startswith(bucket + "/")
 
 
+def s3_head(bucket: str) -> Matcher:
+    return lambda method, path, body: method == "HEAD" and path.lstrip("/").startswith(bucket + "/")
+
+
 def sns_publish() -> Matcher:
     return lambda method, path, body: method == "POST" and b"Action=Publish" in body
 

@@ -67,7 +67,7 @@ def invoke_failing(emulator, path) -> str:
     return result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("fault", ["output_put", "input_get", "publish"])
+@pytest.mark.parametrize("fault", ["output_put", "input_get", "input_head", "publish"])
 def test_a_transient_fault_fails_the_invocation_and_the_retry_completes_the_photo(aws, faulty, proxy, clean, fault, tmp_path):
     key = f"uploads/faults/{fault}.jpg"
     relative = key.removeprefix("uploads/")
@@ -76,6 +76,8 @@ def test_a_transient_fault_fails_the_invocation_and_the_retry_completes_the_phot
         # Two renditions stored, then S3 stops taking writes.
         "output_put": faultproxy.Rule(faultproxy.s3_put("photo-outputs"), after=2),
         "input_get": faultproxy.Rule(faultproxy.s3_get("photo-uploads")),
+        # Everything stored, then the check that the upload did not change meanwhile fails.
+        "input_head": faultproxy.Rule(faultproxy.s3_head("photo-uploads")),
         # Everything stored, then SNS fails.
         "publish": faultproxy.Rule(faultproxy.sns_publish()),
     }[fault]
@@ -85,7 +87,7 @@ def test_a_transient_fault_fails_the_invocation_and_the_retry_completes_the_phot
     assert rule.failed >= 1, "the fault was injected"
     assert "panicked" not in output
     partial = outputs_of(aws, relative)
-    assert ".json" not in partial or fault == "publish", "the analysis, written last, marks a complete set"
+    assert ".json" not in partial or fault in ("input_head", "publish"), "the analysis, written last, marks a complete set"
     assert [m for m in drain(aws, "events") if m["key"] == key] == [], "nothing announced"
     assert drain(aws, "failures") == [], "a transient fault is not a failure of the photo"
 

@@ -61,8 +61,7 @@ impl App {
                     metrics.upload_ms += timings.upload.as_secs_f64() * 1e3;
                 }
                 Outcome::Failed { .. } => metrics.failed += 1,
-                // Not ours, or uploaded again since (the newer upload's event does the work).
-                Outcome::Skipped | Outcome::Superseded => skipped += 1,
+                Outcome::Skipped => skipped += 1,
             }
         }
         let now = std::time::SystemTime::now()

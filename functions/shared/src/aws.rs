@@ -2,7 +2,9 @@
 //! built once per cold start and shared by every invocation.
 
 use crate::messages::Message;
-use crate::ports::{ObjectStore, PublishError, Publisher, StoreError, TooLarge, Topic};
+use crate::ports::{
+    Fetched, ObjectFault, ObjectStore, PublishError, Publisher, StoreError, TooLarge, Topic,
+};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
@@ -38,10 +40,6 @@ where
     if status == Some(404) || matches!(code.as_str(), "NoSuchKey" | "NotFound") {
         return StoreError::not_found(operation, key);
     }
-    // Only a conditional request (`If-Match`) is answered so.
-    if status == Some(412) || code == "PreconditionFailed" {
-        return StoreError::changed(operation, key);
-    }
     let network = matches!(
         err,
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
@@ -68,6 +66,11 @@ where
     }
 }
 
+/// An object's version: its entity tag, unquoted (S3 always sends one; empty were it missing).
+fn entity_tag(etag: Option<&str>) -> String {
+    etag.unwrap_or_default().trim_matches('"').to_string()
+}
+
 /// An S3 bucket.
 #[derive(Debug, Clone)]
 pub struct S3Store {
@@ -86,29 +89,26 @@ impl S3Store {
 }
 
 impl ObjectStore for S3Store {
-    async fn get(
-        &self,
-        key: &str,
-        if_match: Option<&str>,
-        max_bytes: u64,
-    ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
+    async fn get(&self, key: &str, max_bytes: u64) -> Result<Fetched, StoreError> {
         let mut object = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            // An entity tag is quoted in HTTP; events give it bare.
-            .set_if_match(if_match.map(|tag| format!("\"{tag}\"")))
             .send()
             .await
             .map_err(|e| store_error("get", key, e))?;
+        let version = entity_tag(object.e_tag());
         // The size of the object this response carries: the upload may have been replaced
         // since its event was sent. Dropping the body closes the connection unread.
         let declared = object.content_length().unwrap_or_default().max(0) as u64;
         if declared > max_bytes {
-            return Ok(Err(TooLarge {
-                size: Some(declared),
-            }));
+            return Ok(Fetched {
+                bytes: Err(TooLarge {
+                    size: Some(declared),
+                }),
+                version,
+            });
         }
         let mut bytes = Vec::with_capacity(declared as usize);
         while let Some(chunk) = object
@@ -118,25 +118,34 @@ impl ObjectStore for S3Store {
             .map_err(|e| StoreError::transient("get", key, DisplayErrorContext(&e)))?
         {
             if (bytes.len() + chunk.len()) as u64 > max_bytes {
-                return Ok(Err(TooLarge { size: None }));
+                return Ok(Fetched {
+                    bytes: Err(TooLarge { size: None }),
+                    version,
+                });
             }
             bytes.extend_from_slice(&chunk);
         }
-        Ok(Ok(bytes))
+        Ok(Fetched {
+            bytes: Ok(bytes),
+            version,
+        })
     }
 
-    async fn entity_tag(&self, key: &str) -> Result<String, StoreError> {
-        let head = self
+    async fn version(&self, key: &str) -> Result<Option<String>, StoreError> {
+        match self
             .client
             .head_object()
             .bucket(&self.bucket)
             .key(key)
             .send()
             .await
-            .map_err(|e| store_error("head", key, e))?;
-        head.e_tag()
-            .map(|tag| tag.trim_matches('"').to_string())
-            .ok_or_else(|| StoreError::transient("head", key, "S3 answered without an ETag"))
+        {
+            Ok(head) => Ok(Some(entity_tag(head.e_tag()))),
+            Err(e) => match store_error("head", key, e) {
+                e if e.object == ObjectFault::NotFound => Ok(None),
+                e => Err(e),
+            },
+        }
     }
 
     async fn put(

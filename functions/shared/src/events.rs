@@ -23,9 +23,7 @@ pub struct BadRecord {
 }
 
 /// The uploads of every `ObjectCreated:*` record, keys decoded (`+` is a space, `%XX`
-/// escapes, UTF-8), each with the entity tag its record gives (`s3.object.eTag`; a record
-/// without one names whatever is at the key). Other S3 event types (deletions) and S3's
-/// test event are left out.
+/// escapes, UTF-8). Other S3 event types (deletions) and S3's test event are left out.
 pub fn uploads(event: &Value) -> Result<Vec<Result<Upload, BadRecord>>, MalformedEvent> {
     let mut out = Vec::new();
     collect(event, &mut out, 0)?;
@@ -72,17 +70,8 @@ fn collect(
             .ok_or_else(|| MalformedEvent(format!("record {i}: no s3.bucket.name")))?;
         let raw_key = text(record.pointer("/s3/object/key"))
             .ok_or_else(|| MalformedEvent(format!("record {i}: no s3.object.key")))?;
-        let etag = match record.pointer("/s3/object/eTag") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(tag)) if is_entity_tag(tag) => Some(tag.clone()),
-            Some(_) => {
-                return Err(MalformedEvent(format!(
-                    "record {i}: s3.object.eTag is not an entity tag"
-                )))
-            }
-        };
         out.push(match decode_event_key(&raw_key) {
-            Ok(key) => Ok(Upload { bucket, key, etag }),
+            Ok(key) => Ok(Upload { bucket, key }),
             Err(error) => Err(BadRecord {
                 bucket,
                 raw_key,
@@ -91,13 +80,6 @@ fn collect(
         });
     }
     Ok(())
-}
-
-/// Whether `tag` can be an S3 entity tag as events give it: hex digits, `-` and a part count
-/// for a multipart upload; letters and digits and `-` are let through, up to 128 of them, and
-/// nothing that could end a quoted header value.
-fn is_entity_tag(tag: &str) -> bool {
-    (1..=128).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 #[cfg(test)]
@@ -141,30 +123,5 @@ mod tests {
         assert!(uploads(&nested).is_err());
         let bad_key = json!({"Records": [s3_record("ObjectCreated:Put", "bad%zz")]});
         assert!(uploads(&bad_key).expect("valid")[0].is_err());
-    }
-
-    #[test]
-    fn the_entity_tag_is_read_and_a_forged_one_is_refused() {
-        let mut record = s3_record("ObjectCreated:CompleteMultipartUpload", "a.jpg");
-        let tag = |record: &Value| {
-            let event = json!({ "Records": [record] });
-            uploads(&event).map(|u| u[0].as_ref().expect("a good key").etag.clone())
-        };
-        assert_eq!(tag(&record), Ok(None), "no eTag: whatever is at the key");
-        record["s3"]["object"]["eTag"] = json!("0f343b0931126a20f133d67c2b018a3b-2");
-        assert_eq!(
-            tag(&record).expect("valid").as_deref(),
-            Some("0f343b0931126a20f133d67c2b018a3b-2")
-        );
-        for forged in [
-            json!(""),
-            json!("ab\"cd"),
-            json!("ab\r\nX-Amz: 1"),
-            json!(7),
-            json!("a".repeat(129)),
-        ] {
-            record["s3"]["object"]["eTag"] = forged.clone();
-            assert!(tag(&record).is_err(), "{forged}");
-        }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::keys::{analysis_key, check_length, check_safe, output_keys, rendition_key, KeyError};
 use crate::messages::{Message, PhotoAnalyzed, PhotoFailed, StoredRendition};
-use crate::ports::{ObjectFault, ObjectStore, PublishError, Publisher, Retry, StoreError};
+use crate::ports::{Fetched, ObjectFault, ObjectStore, PublishError, Publisher, Retry, StoreError};
 use imaging_core::{check_extension, render_renditions, RenditionOptions, RenditionSet};
 use std::time::{Duration, Instant};
 
@@ -14,11 +14,6 @@ pub struct Upload {
     pub bucket: String,
     /// Its key in the input store (already URL-decoded).
     pub key: String,
-    /// The entity tag of the uploaded object, as its event gave it: only that object is read.
-    /// An event that comes after the key was uploaded again (a late or repeated delivery) is
-    /// [`Outcome::Superseded`]: the newer upload's own event makes the outputs. `None` reads
-    /// whatever is at the key (the CLI, a record without one).
-    pub etag: Option<String>,
 }
 
 /// What became of an upload. Permanent failures are outcomes, not errors: they are reported on
@@ -44,9 +39,6 @@ pub enum Outcome {
     /// Not ours to process: outside the input prefix, or a folder placeholder (a key ending
     /// in `/`, as the S3 console's "Create folder" makes).
     Skipped,
-    /// The object at the key is no longer the one the event announced: nothing read, written
-    /// or published (the outputs there are the newer upload's, or will be).
-    Superseded,
 }
 
 /// Milliseconds spent per stage.
@@ -92,14 +84,14 @@ pub struct IngestSettings {
 /// publishes `photo.analyzed`. The same input always gives the same keys and bytes, so
 /// repeated events are harmless.
 ///
-/// With the upload's entity tag (S3), only that object is read: an event that comes after its
-/// key was uploaded again is [`Outcome::Superseded`]. After writing (or, on a permanent
-/// failure, removing) the outputs, the tag at the key is looked at again: if the key was
-/// uploaded again meanwhile, these outputs may have overwritten the newer upload's, so the
-/// work is done once more for the object now there (at most [`MAX_ROUNDS`] times, then a
-/// transient error); if it was deleted, the outputs are removed and `not_found` reported.
-/// Whichever event writes last so checks last, and the key ends with the outputs of the
-/// object at it.
+/// What is read is the object at the key now, whichever upload the event announced (a late or
+/// repeated event makes the outputs of the latest). After writing the outputs (or, on a
+/// permanent failure, removing them), the version at the key is asked for again: if it is no
+/// longer the one read (uploaded again, or deleted, while the photo was processed), these
+/// outputs may have overwritten those another event made for the newer object, so the work is
+/// done again for what is there now (at most [`MAX_ROUNDS`] rounds, then a transient error,
+/// whose retry starts afresh). Every event so ends, or fails to be retried, after a check that
+/// its outputs are those of the object at the key, and the key ends with those outputs.
 pub async fn ingest_upload<I, O, P>(
     upload: &Upload,
     input: &I,
@@ -152,64 +144,34 @@ where
         });
     }
 
-    let mut pin = upload.etag.clone();
     let mut timings = Timings::default();
-    for round in 0..MAX_ROUNDS {
-        let done = one_round(
-            upload,
-            relative,
-            pin.as_deref(),
-            input,
-            output,
-            settings,
-            &mut timings,
-        )
-        .await?;
-        let Some(tag) = pin else {
-            return finish(upload, publisher, done, timings).await;
-        };
-        if round == 0 && matches!(done, Round::Changed) {
-            tracing::info!(key = %upload.key, "uploaded again since this event: left to the newer one's");
-            return Ok(Outcome::Superseded);
-        }
-        // What was just written or removed belongs to the object read only if that object is
-        // still the one at the key: one uploaded meanwhile may have had its outputs made by its
-        // own event, and overwritten by these. The round is then made again for the object there.
-        match input.entity_tag(&upload.key).await {
-            Ok(current) if current == tag && !matches!(done, Round::Changed) => {
-                return finish(upload, publisher, done, timings).await;
-            }
-            Ok(current) => {
-                tracing::info!(key = %upload.key, "uploaded again while processed: once more for the new object");
-                pin = Some(current);
-            }
-            // Deleted meanwhile: no outputs stay for it.
-            Err(e) if e.object == ObjectFault::NotFound => {
-                if matches!(done, Round::Failed(_)) {
-                    return finish(upload, publisher, done, timings).await;
-                }
-                let failure = fail("not_found", e.to_string());
-                return report_failure(output, publisher, settings, relative, failure).await;
-            }
-            // Refused for good (access denied): what was made cannot be vouched for.
+    for _ in 0..MAX_ROUNDS {
+        let (done, read) =
+            one_round(upload, relative, input, output, settings, &mut timings).await?;
+        let now = match input.version(&upload.key).await {
+            Ok(now) => now,
+            // Refused for good (access denied): nothing to tell; the round's outcome stands.
             Err(e) if e.retry == Retry::Permanent => {
-                let failure = fail("input", e.to_string());
-                return report_failure(output, publisher, settings, relative, failure).await;
+                tracing::warn!(key = %upload.key, "cannot check the version processed: {e}");
+                read.clone()
             }
             Err(e) => return Err(e.into()),
+        };
+        if now == read {
+            return finish(publisher, done, timings).await;
         }
+        tracing::info!(key = %upload.key, "changed while processed: once more for what is there now");
     }
     Err(StoreError::transient(
         "get",
         &upload.key,
-        format!("uploaded again during each of {MAX_ROUNDS} rounds of processing"),
+        format!("changed while processed, in each of {MAX_ROUNDS} rounds"),
     )
     .into())
 }
 
 /// Announces what a round left: the outputs (`photo.analyzed`) or the failure (`photo.failed`).
 async fn finish<P: Publisher>(
-    upload: &Upload,
     publisher: &P,
     done: Round,
     timings: Timings,
@@ -228,13 +190,6 @@ async fn finish<P: Publisher>(
             })
         }
         Round::Failed(failure) => publish_failure(publisher, failure).await,
-        // Only a read pinned to a tag finds the object changed, and those are looked at again.
-        Round::Changed => Err(StoreError::transient(
-            "get",
-            &upload.key,
-            "the object changed under an unpinned read",
-        )
-        .into()),
     }
 }
 
@@ -255,46 +210,49 @@ enum Round {
     },
     /// A permanent failure: the outputs are removed; to be reported.
     Failed(PhotoFailed),
-    /// The object is not the one asked for: nothing read, written or removed.
-    Changed,
 }
 
-/// Reads the upload (only the object tagged `pin`, when given), makes its outputs and writes
-/// them, or on a permanent failure removes any earlier outputs of the key. Adds its times to
-/// `timings`.
+/// Reads the upload, makes its outputs and writes them, or on a permanent failure removes any
+/// earlier outputs of the key; returns that and the version read (`None`: nothing could be
+/// read). Adds its times to `timings`.
 async fn one_round<I: ObjectStore, O: ObjectStore>(
     upload: &Upload,
     relative: &str,
-    pin: Option<&str>,
     input: &I,
     output: &O,
     settings: &IngestSettings,
     timings: &mut Timings,
-) -> Result<Round, TransientError> {
+) -> Result<(Round, Option<String>), TransientError> {
     let fail = |kind: &str, message: String| PhotoFailed {
         bucket: upload.bucket.clone(),
         key: upload.key.clone(),
         kind: kind.to_string(),
         message,
     };
-    let failed = |failure: PhotoFailed| async {
+    let failed = |failure: PhotoFailed, version: Option<String>| async {
         remove_outputs(output, relative, &settings.renditions.sizes).await?;
-        Ok(Round::Failed(failure))
+        Ok((Round::Failed(failure), version))
     };
     let started = Instant::now();
     let limit = settings.renditions.limits.max_input_bytes;
-    let bytes = match input.get(&upload.key, pin, limit).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(too_large)) => {
-            return failed(fail("limits", too_large.describe("input", limit))).await
+    let (bytes, version) = match input.get(&upload.key, limit).await {
+        Ok(Fetched {
+            bytes: Ok(bytes),
+            version,
+        }) => (bytes, version),
+        Ok(Fetched {
+            bytes: Err(too_large),
+            version,
+        }) => {
+            let failure = fail("limits", too_large.describe("input", limit));
+            return failed(failure, Some(version)).await;
         }
-        Err(e) if e.object == ObjectFault::Changed => return Ok(Round::Changed),
         Err(e) if e.retry == Retry::Permanent => {
             let kind = match e.object {
                 ObjectFault::NotFound => "not_found",
-                _ => "input",
+                ObjectFault::None => "input",
             };
-            return failed(fail(kind, e.to_string())).await;
+            return failed(fail(kind, e.to_string()), None).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -317,7 +275,7 @@ async fn one_round<I: ObjectStore, O: ObjectStore>(
     timings.process += started.elapsed();
     let set = match result {
         Ok(set) => set,
-        Err(e) => return failed(fail(e.kind(), e.to_string())).await,
+        Err(e) => return failed(fail(e.kind(), e.to_string()), Some(version)).await,
     };
     let warnings = set.warnings.clone();
     for warning in &warnings {
@@ -328,14 +286,20 @@ async fn one_round<I: ObjectStore, O: ObjectStore>(
     let stored = store_outputs(output, relative, upload, set).await;
     timings.upload += started.elapsed();
     match stored {
-        Ok(message) => Ok(Round::Stored {
-            message: Box::new(message),
-            bytes_in,
-            warnings,
-        }),
+        Ok(message) => {
+            let message = Box::new(message);
+            let stored = Round::Stored {
+                message,
+                bytes_in,
+                warnings,
+            };
+            Ok((stored, Some(version)))
+        }
         // Refused by the store for good (access denied, ...): what was written goes, and the
         // caller hears of it, rather than the event being retried into the dead-letter queue.
-        Err(e) if e.retry == Retry::Permanent => failed(fail("output", e.to_string())).await,
+        Err(e) if e.retry == Retry::Permanent => {
+            failed(fail("output", e.to_string()), Some(version)).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -395,19 +359,6 @@ pub async fn remove_outputs<O: ObjectStore>(
         }
     }
     Ok(())
-}
-
-/// Reports a permanent failure: removes what an earlier delivery may have stored for the key
-/// ([`remove_outputs`]), then publishes `photo.failed`.
-async fn report_failure<O: ObjectStore, P: Publisher>(
-    output: &O,
-    publisher: &P,
-    settings: &IngestSettings,
-    relative: &str,
-    failure: PhotoFailed,
-) -> Result<Outcome, TransientError> {
-    remove_outputs(output, relative, &settings.renditions.sizes).await?;
-    publish_failure(publisher, failure).await
 }
 
 /// Publishes `photo.failed` (the outputs are already removed).

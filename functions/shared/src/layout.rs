@@ -172,11 +172,8 @@ async fn read_facts<S: ObjectStore>(
             let Some(relative) = key.strip_prefix(prefix).filter(|r| !r.is_empty()) else {
                 return Ok(None);
             };
-            match store
-                .get(&analysis_key(relative), None, MAX_ANALYSIS_BYTES)
-                .await
-            {
-                Ok(read) => Ok(Some(read)),
+            match store.get(&analysis_key(relative), MAX_ANALYSIS_BYTES).await {
+                Ok(read) => Ok(Some(read.bytes)),
                 Err(e) if e.object == ObjectFault::NotFound => Ok(None),
                 Err(e) => Err(e),
             }

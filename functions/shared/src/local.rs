@@ -2,7 +2,7 @@
 
 use crate::keys::check_safe;
 use crate::messages::Message;
-use crate::ports::{ObjectStore, PublishError, Publisher, StoreError, TooLarge, Topic};
+use crate::ports::{Fetched, ObjectStore, PublishError, Publisher, StoreError, TooLarge, Topic};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -163,8 +163,8 @@ fn io_error(operation: &'static str, key: &str, e: io::Error) -> StoreError {
 /// "not a file" (`InvalidInput`) before it is opened (opening a FIFO waits for a writer, a
 /// socket cannot be opened, a device may act on being opened), and again on the open file,
 /// for one swapped in meanwhile: that opening does not wait (`O_NONBLOCK`) nor take a terminal
-/// (`O_NOCTTY`).
-pub fn read_capped(path: &Path, max_bytes: u64) -> io::Result<Result<Vec<u8>, TooLarge>> {
+/// (`O_NOCTTY`). The version is the open file's ([`file_version`]).
+pub fn read_capped(path: &Path, max_bytes: u64) -> io::Result<Fetched> {
     use std::io::Read;
     let not_a_file = || io::Error::new(io::ErrorKind::InvalidInput, "not a file");
     if !std::fs::metadata(path)?.is_file() {
@@ -182,34 +182,48 @@ pub fn read_capped(path: &Path, max_bytes: u64) -> io::Result<Result<Vec<u8>, To
     if !meta.is_file() {
         return Err(not_a_file());
     }
+    let version = file_version(&meta);
     if meta.len() > max_bytes {
-        return Ok(Err(TooLarge {
+        let bytes = Err(TooLarge {
             size: Some(meta.len()),
-        }));
+        });
+        return Ok(Fetched { bytes, version });
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max_bytes {
-        return Ok(Err(TooLarge { size: None }));
+    let bytes = if bytes.len() as u64 > max_bytes {
+        Err(TooLarge { size: None })
+    } else {
+        Ok(bytes)
+    };
+    Ok(Fetched { bytes, version })
+}
+
+/// A file's version: its device and inode, length and modification time (to the nanosecond
+/// where the file system keeps them), so that a file written again or replaced has another.
+pub fn file_version(meta: &std::fs::Metadata) -> String {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        format!(
+            "{:x}-{:x}-{:x}-{modified:x}",
+            meta.dev(),
+            meta.ino(),
+            meta.len()
+        )
     }
-    Ok(Ok(bytes))
+    #[cfg(not(unix))]
+    format!("{:x}-{modified:x}", meta.len())
 }
 
 impl ObjectStore for FolderStore {
-    async fn get(
-        &self,
-        key: &str,
-        if_match: Option<&str>,
-        max_bytes: u64,
-    ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
-        if if_match.is_some() {
-            return Err(StoreError::permanent(
-                "get",
-                key,
-                "a folder keeps no entity tags",
-            ));
-        }
+    async fn get(&self, key: &str, max_bytes: u64) -> Result<Fetched, StoreError> {
         let path = self.path("get", key)?;
         tokio::task::spawn_blocking(move || read_capped(&path, max_bytes))
             .await
@@ -217,12 +231,14 @@ impl ObjectStore for FolderStore {
             .map_err(|e| io_error("get", key, e))
     }
 
-    async fn entity_tag(&self, key: &str) -> Result<String, StoreError> {
-        Err(StoreError::permanent(
-            "head",
-            key,
-            "a folder keeps no entity tags",
-        ))
+    async fn version(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let path = self.path("head", key)?;
+        match tokio::fs::metadata(path).await {
+            Ok(meta) if meta.is_file() => Ok(Some(file_version(&meta))),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error("head", key, e)),
+        }
     }
 
     async fn put(

@@ -35,9 +35,6 @@ pub enum ObjectFault {
     None,
     /// The object does not exist.
     NotFound,
-    /// The object is no longer the one the caller asked for (its entity tag differs): it was
-    /// replaced since its event was sent.
-    Changed,
 }
 
 impl StoreError {
@@ -59,17 +56,6 @@ impl StoreError {
             "no such object",
             Retry::Permanent,
             ObjectFault::NotFound,
-        )
-    }
-
-    /// The object is no longer the one asked for (see [`ObjectFault::Changed`]).
-    pub fn changed(operation: &'static str, key: &str) -> Self {
-        Self::new(
-            operation,
-            key,
-            "the object was replaced since its event",
-            Retry::Permanent,
-            ObjectFault::Changed,
         )
     }
 
@@ -118,6 +104,16 @@ impl TooLarge {
     }
 }
 
+/// An object as read.
+#[derive(Debug)]
+pub struct Fetched {
+    /// Its bytes, or [`TooLarge`].
+    pub bytes: Result<Vec<u8>, TooLarge>,
+    /// The version read: S3's entity tag (ETag); for a file, its identity, length and
+    /// modification time. Another object at the key has another version.
+    pub version: String,
+}
+
 /// Objects by key: an S3 bucket, or a local folder.
 pub trait ObjectStore: Send + Sync {
     /// The object's bytes, or [`TooLarge`] as soon as it is known to hold more than
@@ -125,20 +121,15 @@ pub trait ObjectStore: Send + Sync {
     /// replaced by a larger one since it was announced is measured as it is read), and by
     /// counting what is read, which stops within a read of the limit (one byte past it for
     /// a file, one chunk of the transfer for S3).
-    ///
-    /// With `if_match` (an entity tag, as S3 event notifications give it: `eTag`), only that
-    /// object is read: one replaced since is [`ObjectFault::Changed`], never read. The folder
-    /// store keeps no entity tags and refuses such a read (permanent): nothing that runs on
-    /// folders has one to give.
     fn get(
         &self,
         key: &str,
-        if_match: Option<&str>,
         max_bytes: u64,
-    ) -> impl Future<Output = Result<Result<Vec<u8>, TooLarge>, StoreError>> + Send;
-    /// The entity tag of the object at `key` (as events give it, unquoted), or
-    /// [`ObjectFault::NotFound`]. The folder store keeps none and refuses (permanent).
-    fn entity_tag(&self, key: &str) -> impl Future<Output = Result<String, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Fetched, StoreError>> + Send;
+    /// The version of the object now at `key` (as [`Fetched::version`]), without reading it;
+    /// `None` when there is none (or, in a folder, what is there is not a file).
+    fn version(&self, key: &str)
+        -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// Writes an object whole: readers see the old object or the new one, never a part.
     fn put(
         &self,

@@ -139,7 +139,7 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
         return Ok(Err(fail("invalid_key", e.to_string())));
     }
     let limit = settings.limits.max_input_bytes;
-    let bytes = match input.get(&request.photo, None, limit).await {
+    let bytes = match input.get(&request.photo, limit).await.map(|f| f.bytes) {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(too_large)) => return Ok(Err(fail("limits", too_large.describe("input", limit)))),
         Err(e) if e.retry == Retry::Permanent => {

@@ -11,8 +11,9 @@ use photo_suite_functions::ingest::{
 };
 use photo_suite_functions::layout::{run_layout, LayoutOutcome, LayoutSettings};
 use photo_suite_functions::local::{FileTopics, FolderStore, MemoryTopics};
-use photo_suite_functions::ports::{ObjectFault, ObjectStore, Retry, StoreError, TooLarge, Topic};
+use photo_suite_functions::ports::{Fetched, ObjectStore, Retry, StoreError, TooLarge, Topic};
 use photo_suite_functions::render::{run_render, RenderOutcome, RenderSettings};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -39,17 +40,12 @@ struct FaultyStore {
 }
 
 impl ObjectStore for FaultyStore {
-    async fn get(
-        &self,
-        key: &str,
-        if_match: Option<&str>,
-        max_bytes: u64,
-    ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
-        self.inner.get(key, if_match, max_bytes).await
+    async fn get(&self, key: &str, max_bytes: u64) -> Result<Fetched, StoreError> {
+        self.inner.get(key, max_bytes).await
     }
 
-    async fn entity_tag(&self, key: &str) -> Result<String, StoreError> {
-        self.inner.entity_tag(key).await
+    async fn version(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.inner.version(key).await
     }
 
     async fn put(
@@ -86,7 +82,6 @@ async fn a_transient_put_failure_is_retried_to_the_same_outputs() {
     let upload = Upload {
         bucket: "uploads-bucket".into(),
         key: "uploads/obama.jpg".into(),
-        etag: None,
     };
     let settings = IngestSettings {
         input_prefix: "uploads/".into(),
@@ -154,7 +149,6 @@ fn one_upload(dir: &str, name: &str) -> (FolderStore, Upload) {
     let upload = Upload {
         bucket: "uploads-bucket".into(),
         key: format!("uploads/{name}"),
-        etag: None,
     };
     (FolderStore::new(&input_dir), upload)
 }
@@ -203,66 +197,44 @@ async fn a_permanent_put_failure_is_reported_and_leaves_nothing() {
     );
 }
 
-/// The folder store with entity tags, as S3 answers reads pinned to one: the object at every
-/// key has the tag `current`, a read asking for another is [`ObjectFault::Changed`], and a
-/// missing file is [`ObjectFault::NotFound`]. `after_read` happens once to its key, right after
-/// the next read: an upload or a deletion that comes while the photo is processed.
-struct TaggedStore {
-    inner: FolderStore,
-    root: PathBuf,
-    current: Mutex<String>,
-    after_read: Mutex<Option<(String, Meanwhile)>>,
-}
-
-/// What happens to a key while its photo is processed.
+/// What happens to an upload while it is processed.
 enum Meanwhile {
-    /// Uploaded again: these bytes, this tag.
-    Upload(Vec<u8>, String),
+    /// Uploaded again, with these bytes.
+    Upload(Vec<u8>),
     /// Deleted.
     Delete,
 }
 
-impl TaggedStore {
-    fn new(root: &Path, current: &str) -> Self {
-        TaggedStore {
-            inner: FolderStore::new(root),
-            root: root.to_path_buf(),
-            current: Mutex::new(current.into()),
-            after_read: Mutex::new(None),
+/// The folder store, where after each read the next of `meanwhile` happens to the key read
+/// (an upload or a deletion that comes while the photo is processed).
+struct BusyStore {
+    inner: FolderStore,
+    meanwhile: Mutex<VecDeque<Meanwhile>>,
+}
+
+impl BusyStore {
+    fn new(inner: FolderStore, meanwhile: impl IntoIterator<Item = Meanwhile>) -> Self {
+        BusyStore {
+            inner,
+            meanwhile: Mutex::new(meanwhile.into_iter().collect()),
         }
     }
 }
 
-impl ObjectStore for TaggedStore {
-    async fn get(
-        &self,
-        key: &str,
-        if_match: Option<&str>,
-        max_bytes: u64,
-    ) -> Result<Result<Vec<u8>, TooLarge>, StoreError> {
-        if if_match.is_some_and(|tag| *tag != *self.current.lock().expect("tag")) {
-            return Err(StoreError::changed("get", key));
-        }
-        let read = self.inner.get(key, None, max_bytes).await;
-        let pending = self.after_read.lock().expect("pending").take();
-        if let Some((key, then)) = pending {
-            let path = self.root.join(key);
-            match then {
-                Meanwhile::Upload(bytes, tag) => {
-                    std::fs::write(&path, bytes).expect("upload");
-                    *self.current.lock().expect("tag") = tag;
-                }
-                Meanwhile::Delete => std::fs::remove_file(&path).expect("delete"),
-            }
+impl ObjectStore for BusyStore {
+    async fn get(&self, key: &str, max_bytes: u64) -> Result<Fetched, StoreError> {
+        let read = self.inner.get(key, max_bytes).await;
+        let next = self.meanwhile.lock().expect("queue").pop_front();
+        match next {
+            Some(Meanwhile::Upload(bytes)) => self.inner.put(key, bytes, "image/jpeg").await?,
+            Some(Meanwhile::Delete) => self.inner.delete(key).await?,
+            None => {}
         }
         read
     }
 
-    async fn entity_tag(&self, key: &str) -> Result<String, StoreError> {
-        if !self.root.join(key).exists() {
-            return Err(StoreError::not_found("head", key));
-        }
-        Ok(self.current.lock().expect("tag").clone())
+    async fn version(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.inner.version(key).await
     }
 
     async fn put(
@@ -279,73 +251,82 @@ impl ObjectStore for TaggedStore {
     }
 }
 
-#[tokio::test]
-async fn an_event_for_an_upload_replaced_since_changes_nothing() {
-    let (input, mut upload) = one_upload("superseded-in", "obama.jpg");
-    let dir = scratch("superseded-out");
-    let output = FolderStore::new(dir.join("out"));
-    let topics = MemoryTopics::default();
-    // The folder store itself keeps no tags: a pinned read is refused, not answered unpinned.
-    upload.etag = Some("aaaa".into());
-    let refused = input
-        .get(&upload.key, upload.etag.as_deref(), 1 << 30)
-        .await;
-    assert!(
-        matches!(&refused, Err(e) if e.retry == Retry::Permanent && e.object == ObjectFault::None),
-        "{refused:?}"
-    );
-    assert!(input.entity_tag(&upload.key).await.is_err());
-
-    let input = TaggedStore::new(&scratch_path("superseded-in"), "bbbb");
-    // The newer upload's event: its outputs and its announcement.
-    upload.etag = Some("bbbb".into());
-    let newer = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
-    assert!(matches!(newer, Ok(Outcome::Analyzed { .. })), "{newer:?}");
-    let outputs = tree(&dir.join("out"));
-    assert_eq!(outputs.len(), 4);
-    assert_eq!(topics.messages().len(), 1);
-
-    // The first upload's event, late or delivered again: nothing removed, written or said.
-    upload.etag = Some("aaaa".into());
-    let late = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
-    assert!(matches!(late, Ok(Outcome::Superseded)), "{late:?}");
-    assert_eq!(tree(&dir.join("out")), outputs);
-    assert_eq!(
-        topics.messages().len(),
-        1,
-        "no photo.failed, no photo.analyzed"
-    );
+fn photo(path: &str) -> Vec<u8> {
+    std::fs::read(test_support::photos_dir().join(path)).expect("photo")
 }
 
-#[tokio::test]
-async fn an_upload_replaced_while_it_is_processed_gets_the_new_photo_s_outputs() {
-    let other = test_support::photos_dir().join("faces/hopper.jpg");
-    // The outputs of the new photo, made on their own: what the key must end with.
-    let (reference, upload) = one_upload("replaced-ref-in", "obama.jpg");
-    std::fs::copy(
-        &other,
-        scratch_path("replaced-ref-in").join("uploads/obama.jpg"),
+/// The outputs and the `photo.analyzed` summary of Hopper's portrait ingested on its own.
+async fn hopper_reference(
+    name: &str,
+) -> (
+    std::collections::BTreeMap<PathBuf, Vec<u8>>,
+    serde_json::Value,
+) {
+    let (input, upload) = one_upload(&format!("{name}-ref-in"), "obama.jpg");
+    std::fs::write(
+        scratch_path(&format!("{name}-ref-in")).join("uploads/obama.jpg"),
+        photo("faces/hopper.jpg"),
     )
-    .expect("copy");
-    let reference_dir = scratch("replaced-ref-out");
-    let reference_topics = MemoryTopics::default();
+    .expect("photo");
+    let dir = scratch(&format!("{name}-ref-out"));
+    let topics = MemoryTopics::default();
     let made = ingest_upload(
         &upload,
-        &reference,
-        &FolderStore::new(reference_dir.join("out")),
-        &reference_topics,
+        &input,
+        &FolderStore::new(dir.join("out")),
+        &topics,
         &settings(),
     )
     .await;
     assert!(matches!(made, Ok(Outcome::Analyzed { .. })), "{made:?}");
-    let expected = tree(&reference_dir.join("out"));
+    (tree(&dir.join("out")), summary(&topics.messages()[0].1))
+}
 
-    // The event of the portrait; the new photo is uploaded at its key while it is processed.
-    let (_, mut upload) = one_upload("replaced-in", "obama.jpg");
-    upload.etag = Some("aaaa".into());
-    let input = TaggedStore::new(&scratch_path("replaced-in"), "aaaa");
-    let new_upload = Meanwhile::Upload(std::fs::read(&other).expect("photo"), "bbbb".into());
-    *input.after_read.lock().expect("pending") = Some((upload.key.clone(), new_upload));
+fn summary(message: &str) -> serde_json::Value {
+    let message: serde_json::Value = serde_json::from_str(message).expect("JSON");
+    message["summary"].clone()
+}
+
+#[tokio::test]
+async fn the_folder_store_gives_each_file_its_own_version() {
+    let dir = scratch("versions");
+    let store = FolderStore::new(&dir);
+    store
+        .put("a.jpg", b"one".to_vec(), "image/jpeg")
+        .await
+        .expect("put");
+    let first = store.get("a.jpg", 100).await.expect("read");
+    assert_eq!(first.bytes, Ok(b"one".to_vec()));
+    assert_eq!(
+        store.version("a.jpg").await.expect("version"),
+        Some(first.version.clone())
+    );
+    store
+        .put("a.jpg", b"two".to_vec(), "image/jpeg")
+        .await
+        .expect("put");
+    let second = store
+        .version("a.jpg")
+        .await
+        .expect("version")
+        .expect("a file");
+    assert_ne!(second, first.version, "written again");
+    assert_eq!(store.get("a.jpg", 100).await.expect("read").version, second);
+    store.delete("a.jpg").await.expect("delete");
+    assert_eq!(store.version("a.jpg").await.expect("version"), None);
+    std::fs::create_dir_all(dir.join("b.jpg")).expect("folder");
+    assert_eq!(
+        store.version("b.jpg").await.expect("version"),
+        None,
+        "not a file"
+    );
+}
+
+#[tokio::test]
+async fn an_upload_replaced_while_it_is_processed_ends_with_the_new_photo_s_outputs() {
+    let (expected, expected_summary) = hopper_reference("replaced").await;
+    let (input, upload) = one_upload("replaced-in", "obama.jpg");
+    let input = BusyStore::new(input, [Meanwhile::Upload(photo("faces/hopper.jpg"))]);
     let dir = scratch("replaced-out");
     let topics = MemoryTopics::default();
     let outcome = ingest_upload(
@@ -366,25 +347,14 @@ async fn an_upload_replaced_while_it_is_processed_gets_the_new_photo_s_outputs()
         "the new photo's outputs, not the portrait's"
     );
     let messages = topics.messages();
-    assert_eq!(
-        messages.len(),
-        1,
-        "one announcement, of the new photo: {messages:?}"
-    );
-    let summary = |message: &str| {
-        let message: serde_json::Value = serde_json::from_str(message).expect("JSON");
-        message["summary"].clone()
-    };
-    assert_eq!(
-        summary(&messages[0].1),
-        summary(&reference_topics.messages()[0].1)
-    );
+    assert_eq!(messages.len(), 1, "one announcement, of the new photo");
+    assert_eq!(summary(&messages[0].1), expected_summary);
+}
 
-    // Deleted while processed: no outputs stay, and the caller hears of it.
-    let (_, mut upload) = one_upload("deleted-in", "obama.jpg");
-    upload.etag = Some("aaaa".into());
-    let input = TaggedStore::new(&scratch_path("deleted-in"), "aaaa");
-    *input.after_read.lock().expect("pending") = Some((upload.key.clone(), Meanwhile::Delete));
+#[tokio::test]
+async fn an_upload_deleted_while_it_is_processed_leaves_no_outputs() {
+    let (input, upload) = one_upload("deleted-in", "obama.jpg");
+    let input = BusyStore::new(input, [Meanwhile::Delete]);
     let dir = scratch("deleted-out");
     let topics = MemoryTopics::default();
     let outcome = ingest_upload(
@@ -406,6 +376,68 @@ async fn an_upload_replaced_while_it_is_processed_gets_the_new_photo_s_outputs()
     let messages = topics.messages();
     assert_eq!(messages.len(), 1);
     assert!(messages[0].1.contains("photo.failed"), "{}", messages[0].1);
+}
+
+#[tokio::test]
+async fn a_failed_photo_replaced_while_it_is_processed_gets_the_new_photo_s_outputs() {
+    let (expected, expected_summary) = hopper_reference("refailed").await;
+    let (input, upload) = one_upload("refailed-in", "obama.jpg");
+    let truncated = photo("broken/truncated_jpeg_10000B_sharp.jpg");
+    std::fs::write(
+        scratch_path("refailed-in").join("uploads/obama.jpg"),
+        truncated,
+    )
+    .expect("photo");
+    let input = BusyStore::new(input, [Meanwhile::Upload(photo("faces/hopper.jpg"))]);
+    let dir = scratch("refailed-out");
+    let topics = MemoryTopics::default();
+    let outcome = ingest_upload(
+        &upload,
+        &input,
+        &FolderStore::new(dir.join("out")),
+        &topics,
+        &settings(),
+    )
+    .await;
+    assert!(
+        matches!(outcome, Ok(Outcome::Analyzed { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(tree(&dir.join("out")), expected);
+    let messages = topics.messages();
+    assert_eq!(
+        messages.len(),
+        1,
+        "no photo.failed for the truncated photo that was replaced"
+    );
+    assert_eq!(summary(&messages[0].1), expected_summary);
+}
+
+#[tokio::test]
+async fn an_upload_replaced_in_every_round_fails_for_a_retry_that_starts_afresh() {
+    let (expected, expected_summary) = hopper_reference("churn").await;
+    let (input, upload) = one_upload("churn-in", "obama.jpg");
+    // Replaced after each of the three reads: the portrait, Hopper, the portrait, Hopper.
+    let replacements = [
+        "faces/hopper.jpg",
+        "faces/obama_official_portrait.jpg",
+        "faces/hopper.jpg",
+    ];
+    let input = BusyStore::new(input, replacements.map(|p| Meanwhile::Upload(photo(p))));
+    let dir = scratch("churn-out");
+    let output = FolderStore::new(dir.join("out"));
+    let topics = MemoryTopics::default();
+    let first = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+    assert!(
+        matches!(first, Err(TransientError::Store(_))),
+        "for Lambda to retry: {first:?}"
+    );
+    assert!(topics.messages().is_empty(), "nothing announced");
+    // The retry, once the uploads have stopped: the outputs of the photo at the key.
+    let retry = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+    assert!(matches!(retry, Ok(Outcome::Analyzed { .. })), "{retry:?}");
+    assert_eq!(tree(&dir.join("out")), expected);
+    assert_eq!(summary(&topics.messages()[0].1), expected_summary);
 }
 
 /// A photo name in folders of 100 bytes (a file system takes 255 a name) that makes an upload
@@ -461,7 +493,6 @@ async fn a_folder_placeholder_is_skipped_without_a_failure() {
         let upload = Upload {
             bucket: "uploads-bucket".into(),
             key: key.into(),
-            etag: None,
         };
         let outcome = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
         assert!(
@@ -592,7 +623,11 @@ fn get_within_10s(
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime");
-        let _ = done.send(runtime.block_on(store.get(&key, None, max_bytes)));
+        let _ = done.send(
+            runtime
+                .block_on(store.get(&key, max_bytes))
+                .map(|f| f.bytes),
+        );
     });
     match result.recv_timeout(std::time::Duration::from_secs(10)) {
         Ok(read) => Some(read),
