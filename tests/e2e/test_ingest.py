@@ -224,6 +224,25 @@ def test_a_late_event_for_an_upload_replaced_since_makes_the_outputs_of_the_phot
     assert drain(aws, "failures") == []
 
 
+def test_an_upload_archived_to_glacier_is_reported_once_not_retried(aws, lambda_emulator, tmp_path):
+    # S3 tells of the object (HeadObject) but will not give it (GetObject: InvalidObjectState).
+    key = "uploads/archived/photo.jpg"
+    aws["s3"].put_object(Bucket="photo-uploads", Key=key, Body=(PHOTOS / "faces/hopper.jpg").read_bytes(), StorageClass="GLACIER")
+    record = {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+              "s3": {"bucket": {"name": "photo-uploads"}, "object": {"key": key}}}
+    event = tmp_path / "archived.json"
+    event.write_text(json.dumps({"Records": [record]}))
+    drain(aws, "events")
+    drain(aws, "failures")
+    before = objects(aws, "photo-outputs")
+    assert invoke(lambda_emulator, event) == {"processed": 0, "failed": 1, "skipped": 0}
+    [failure] = drain(aws, "failures")
+    assert (failure["key"], failure["kind"]) == (key, "input")
+    assert "InvalidObjectState" in failure["message"]
+    assert objects(aws, "photo-outputs") == before
+    assert drain(aws, "events") == []
+
+
 def test_a_record_for_another_bucket_is_refused_and_nothing_is_read(aws, lambda_emulator):
     aws["s3"].create_bucket(Bucket="someone-elses-bucket")
     aws["s3"].put_object(Bucket="someone-elses-bucket", Key="uploads/payroll/2026.jpg", Body=(PHOTOS / "faces/hopper.jpg").read_bytes())

@@ -2,9 +2,7 @@
 //! built once per cold start and shared by every invocation.
 
 use crate::messages::Message;
-use crate::ports::{
-    Fetched, ObjectFault, ObjectStore, PublishError, Publisher, StoreError, TooLarge, Topic,
-};
+use crate::ports::{Fetched, ObjectStore, PublishError, Publisher, StoreError, TooLarge, Topic};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
@@ -142,7 +140,7 @@ impl ObjectStore for S3Store {
         {
             Ok(head) => Ok(Some(entity_tag(head.e_tag()))),
             Err(e) => match store_error("head", key, e) {
-                e if e.object == ObjectFault::NotFound => Ok(None),
+                e if e.not_found => Ok(None),
                 e => Err(e),
             },
         }

@@ -3,7 +3,7 @@
 
 use crate::keys::{analysis_key, check_length, check_safe, output_keys, rendition_key, KeyError};
 use crate::messages::{Message, PhotoAnalyzed, PhotoFailed, StoredRendition};
-use crate::ports::{Fetched, ObjectFault, ObjectStore, PublishError, Publisher, Retry, StoreError};
+use crate::ports::{Fetched, ObjectStore, PublishError, Publisher, Retry, StoreError};
 use imaging_core::{check_extension, render_renditions, RenditionOptions, RenditionSet};
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ pub struct Upload {
 pub enum Outcome {
     /// Renditions and analysis stored, `photo.analyzed` published.
     Analyzed {
-        /// Bytes read.
+        /// Bytes read (of the object announced).
         bytes_in: u64,
         /// Problems that did not stop processing (e.g. broken EXIF, ignored).
         warnings: Vec<String>,
@@ -41,7 +41,7 @@ pub enum Outcome {
     Skipped,
 }
 
-/// Milliseconds spent per stage.
+/// Time spent per stage (summed over the rounds of an upload that changed while processed).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timings {
     /// Reading the upload.
@@ -90,8 +90,10 @@ pub struct IngestSettings {
 /// longer the one read (uploaded again, or deleted, while the photo was processed), these
 /// outputs may have overwritten those another event made for the newer object, so the work is
 /// done again for what is there now (at most [`MAX_ROUNDS`] rounds, then a transient error,
-/// whose retry starts afresh). Every event so ends, or fails to be retried, after a check that
-/// its outputs are those of the object at the key, and the key ends with those outputs.
+/// whose retry starts afresh). Every event so ends, or fails, to be retried, after a check that
+/// its outputs are those of the object at the key, and the key ends with those outputs; but
+/// see the limits in the README (an event left in the dead-letter queue, a deletion after the
+/// last check, a check that S3 refuses for good).
 pub async fn ingest_upload<I, O, P>(
     upload: &Upload,
     input: &I,
@@ -104,12 +106,7 @@ where
     O: ObjectStore,
     P: Publisher,
 {
-    let fail = |kind: &str, message: String| PhotoFailed {
-        bucket: upload.bucket.clone(),
-        key: upload.key.clone(),
-        kind: kind.to_string(),
-        message,
-    };
+    let fail = |kind: &str, message: String| failure(upload, kind, message);
     if let Some(expected) = settings
         .input_bucket
         .as_ref()
@@ -152,7 +149,7 @@ where
             Ok(now) => now,
             // Refused for good (access denied): nothing to tell; the round's outcome stands.
             Err(e) if e.retry == Retry::Permanent => {
-                tracing::warn!(key = %upload.key, "cannot check the version processed: {e}");
+                tracing::error!(key = %upload.key, "cannot check the version processed: {e}");
                 read.clone()
             }
             Err(e) => return Err(e.into()),
@@ -163,7 +160,7 @@ where
         tracing::info!(key = %upload.key, "changed while processed: once more for what is there now");
     }
     Err(StoreError::transient(
-        "get",
+        "version",
         &upload.key,
         format!("changed while processed, in each of {MAX_ROUNDS} rounds"),
     )
@@ -223,12 +220,7 @@ async fn one_round<I: ObjectStore, O: ObjectStore>(
     settings: &IngestSettings,
     timings: &mut Timings,
 ) -> Result<(Round, Option<String>), TransientError> {
-    let fail = |kind: &str, message: String| PhotoFailed {
-        bucket: upload.bucket.clone(),
-        key: upload.key.clone(),
-        kind: kind.to_string(),
-        message,
-    };
+    let fail = |kind: &str, message: String| failure(upload, kind, message);
     let failed = |failure: PhotoFailed, version: Option<String>| async {
         remove_outputs(output, relative, &settings.renditions.sizes).await?;
         Ok((Round::Failed(failure), version))
@@ -248,11 +240,15 @@ async fn one_round<I: ObjectStore, O: ObjectStore>(
             return failed(failure, Some(version)).await;
         }
         Err(e) if e.retry == Retry::Permanent => {
-            let kind = match e.object {
-                ObjectFault::NotFound => "not_found",
-                ObjectFault::None => "input",
+            let kind = if e.not_found { "not_found" } else { "input" };
+            // What could not be read is what the check will find: the object there now, one
+            // S3 will not give (access denied, archived) but tells of, or none.
+            let version = match input.version(&upload.key).await {
+                Ok(version) => version,
+                Err(e) if e.retry == Retry::Permanent => None,
+                Err(e) => return Err(e.into()),
             };
-            return failed(fail(kind, e.to_string()), None).await;
+            return failed(fail(kind, e.to_string()), version).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -301,6 +297,16 @@ async fn one_round<I: ObjectStore, O: ObjectStore>(
             failed(fail("output", e.to_string()), Some(version)).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A `photo.failed` for `upload`.
+fn failure(upload: &Upload, kind: &str, message: String) -> PhotoFailed {
+    PhotoFailed {
+        bucket: upload.bucket.clone(),
+        key: upload.key.clone(),
+        kind: kind.to_string(),
+        message,
     }
 }
 

@@ -6,7 +6,7 @@ use crate::ingest::TransientError;
 use crate::keys::analysis_key;
 use crate::messages::{LayoutReady, Message};
 use crate::plan::{plan, PhotoFacts, Plan, PlanSettings, PrintQuality};
-use crate::ports::{ObjectFault, ObjectStore, Publisher, Retry, StoreError};
+use crate::ports::{ObjectStore, Publisher, Retry, StoreError};
 use crate::requests::{LayoutRequest, RequestError};
 use serde::Serialize;
 use serde_json::Value;
@@ -174,7 +174,7 @@ async fn read_facts<S: ObjectStore>(
             };
             match store.get(&analysis_key(relative), MAX_ANALYSIS_BYTES).await {
                 Ok(read) => Ok(Some(read.bytes)),
-                Err(e) if e.object == ObjectFault::NotFound => Ok(None),
+                Err(e) if e.not_found => Ok(None),
                 Err(e) => Err(e),
             }
         });

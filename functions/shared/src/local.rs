@@ -200,9 +200,11 @@ pub fn read_capped(path: &Path, max_bytes: u64) -> io::Result<Fetched> {
     Ok(Fetched { bytes, version })
 }
 
-/// A file's version: its device and inode, length and modification time (to the nanosecond
-/// where the file system keeps them), so that a file written again or replaced has another.
-pub fn file_version(meta: &std::fs::Metadata) -> String {
+/// A file's version: its device and inode, length and modification time, so that a file
+/// replaced (as [`FolderStore::put`] does, by renaming a new file into place) has another. A
+/// file rewritten in place to the same length within one tick of the kernel's clock (a few
+/// ms) keeps its version; on other systems than Unix, only the length and time count.
+fn file_version(meta: &std::fs::Metadata) -> String {
     let modified = meta
         .modified()
         .ok()

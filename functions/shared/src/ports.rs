@@ -24,39 +24,24 @@ pub struct StoreError {
     pub message: String,
     /// Whether retrying may help.
     pub retry: Retry,
-    /// What the store said of the object itself, where it said anything.
-    pub object: ObjectFault,
-}
-
-/// What a failed call tells of the object it was about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ObjectFault {
-    /// Nothing: the call failed for another reason (network, access, ...).
-    None,
     /// The object does not exist.
-    NotFound,
+    pub not_found: bool,
 }
 
 impl StoreError {
     /// A failure retrying may fix.
     pub fn transient(operation: &'static str, key: &str, message: impl ToString) -> Self {
-        Self::new(operation, key, message, Retry::Transient, ObjectFault::None)
+        Self::new(operation, key, message, Retry::Transient, false)
     }
 
     /// A failure retrying cannot fix.
     pub fn permanent(operation: &'static str, key: &str, message: impl ToString) -> Self {
-        Self::new(operation, key, message, Retry::Permanent, ObjectFault::None)
+        Self::new(operation, key, message, Retry::Permanent, false)
     }
 
     /// The object does not exist.
     pub fn not_found(operation: &'static str, key: &str) -> Self {
-        Self::new(
-            operation,
-            key,
-            "no such object",
-            Retry::Permanent,
-            ObjectFault::NotFound,
-        )
+        Self::new(operation, key, "no such object", Retry::Permanent, true)
     }
 
     fn new(
@@ -64,14 +49,14 @@ impl StoreError {
         key: &str,
         message: impl ToString,
         retry: Retry,
-        object: ObjectFault,
+        not_found: bool,
     ) -> Self {
         StoreError {
             operation,
             key: key.to_string(),
             message: message.to_string(),
             retry,
-            object,
+            not_found,
         }
     }
 }
@@ -110,7 +95,8 @@ pub struct Fetched {
     /// Its bytes, or [`TooLarge`].
     pub bytes: Result<Vec<u8>, TooLarge>,
     /// The version read: S3's entity tag (ETag); for a file, its identity, length and
-    /// modification time. Another object at the key has another version.
+    /// modification time. An object written again at the key has another version (on S3,
+    /// unless it has the same bytes, which make the same outputs).
     pub version: String,
 }
 

@@ -5,7 +5,7 @@
 use crate::ingest::TransientError;
 use crate::keys::check_length;
 use crate::messages::{Message, RenderDone};
-use crate::ports::{ObjectFault, ObjectStore, Publisher, Retry};
+use crate::ports::{ObjectStore, Publisher, Retry};
 use crate::requests::{RenderFormat, RenderRequest, RequestError};
 use imaging_core::analysis::geometry::Rect;
 use imaging_core::{render_print, Limits, PrintFormat, PrintOptions};
@@ -143,10 +143,7 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
         Ok(Ok(bytes)) => bytes,
         Ok(Err(too_large)) => return Ok(Err(fail("limits", too_large.describe("input", limit)))),
         Err(e) if e.retry == Retry::Permanent => {
-            let kind = match e.object {
-                ObjectFault::NotFound => "not_found",
-                _ => "input",
-            };
+            let kind = if e.not_found { "not_found" } else { "input" };
             return Ok(Err(fail(kind, e.to_string())));
         }
         Err(e) => return Err(e.into()),

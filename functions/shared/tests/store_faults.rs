@@ -440,6 +440,71 @@ async fn an_upload_replaced_in_every_round_fails_for_a_retry_that_starts_afresh(
     assert_eq!(summary(&topics.messages()[0].1), expected_summary);
 }
 
+/// The folder store, refusing for good to give any object (as S3 does one archived to Glacier,
+/// or encrypted with a key the function may not use) while it tells of it.
+struct RefusingStore(FolderStore);
+
+impl ObjectStore for RefusingStore {
+    async fn get(&self, key: &str, _max_bytes: u64) -> Result<Fetched, StoreError> {
+        Err(StoreError::permanent(
+            "get",
+            key,
+            "403 InvalidObjectState (injected)",
+        ))
+    }
+
+    async fn version(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.0.version(key).await
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<(), StoreError> {
+        self.0.put(key, bytes, content_type).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0.delete(key).await
+    }
+}
+
+#[tokio::test]
+async fn an_upload_there_but_refused_for_good_is_reported_once_with_its_old_outputs_removed() {
+    let (input, upload) = one_upload("refused-in", "obama.jpg");
+    let dir = scratch("refused-out");
+    let output = FolderStore::new(dir.join("out"));
+    let topics = MemoryTopics::default();
+    let made = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+    assert!(matches!(made, Ok(Outcome::Analyzed { .. })), "{made:?}");
+    // Refused now, but still there: one round, not three and a retry.
+    let refused = ingest_upload(
+        &upload,
+        &RefusingStore(input),
+        &output,
+        &topics,
+        &settings(),
+    )
+    .await;
+    assert!(
+        matches!(&refused, Ok(Outcome::Failed { kind, .. }) if kind == "input"),
+        "{refused:?}"
+    );
+    assert!(
+        tree(&dir.join("out")).is_empty(),
+        "the earlier outputs are removed"
+    );
+    let messages = topics.messages();
+    assert_eq!(messages.len(), 2);
+    assert!(
+        messages[1].1.contains("InvalidObjectState"),
+        "{}",
+        messages[1].1
+    );
+}
+
 /// A photo name in folders of 100 bytes (a file system takes 255 a name) that makes an upload
 /// key of `key_bytes` bytes.
 fn long_name(key_bytes: usize) -> String {
