@@ -4,7 +4,9 @@
 //! the retry completes the photo with exactly the keys and bytes of a run that never failed. A
 //! permanent one: the photo is reported failed (`output`) and what was written is removed, not
 //! retried into the dead-letter queue. The store is the real folder store; only the fault is
-//! injected (issue 6 adds the transient case against moto behind a faulty proxy).
+//! injected (issue 6 adds the transient case against moto behind a faulty proxy). And uploads
+//! replaced or deleted while they are processed (`BusyStore`, after a read), even by an upload
+//! whose own event ends first: the key ends with the outputs of the photo at it.
 
 use photo_suite_functions::ingest::{
     ingest_upload, IngestSettings, Outcome, TransientError, Upload,
@@ -201,6 +203,10 @@ async fn a_permanent_put_failure_is_reported_and_leaves_nothing() {
 enum Meanwhile {
     /// Uploaded again, with these bytes.
     Upload(Vec<u8>),
+    /// Uploaded again, with these bytes, and that upload's own event run to its end (its
+    /// outputs written in this folder, announced on [`BusyStore::other_event`]) before the
+    /// read's own round goes on.
+    UploadAndIngest(Vec<u8>, PathBuf),
     /// Deleted.
     Delete,
 }
@@ -210,6 +216,8 @@ enum Meanwhile {
 struct BusyStore {
     inner: FolderStore,
     meanwhile: Mutex<VecDeque<Meanwhile>>,
+    /// What the events run by [`Meanwhile::UploadAndIngest`] published.
+    other_event: MemoryTopics,
 }
 
 impl BusyStore {
@@ -217,6 +225,7 @@ impl BusyStore {
         BusyStore {
             inner,
             meanwhile: Mutex::new(meanwhile.into_iter().collect()),
+            other_event: MemoryTopics::default(),
         }
     }
 }
@@ -227,6 +236,23 @@ impl ObjectStore for BusyStore {
         let next = self.meanwhile.lock().expect("queue").pop_front();
         match next {
             Some(Meanwhile::Upload(bytes)) => self.inner.put(key, bytes, "image/jpeg").await?,
+            Some(Meanwhile::UploadAndIngest(bytes, out)) => {
+                self.inner.put(key, bytes, "image/jpeg").await?;
+                let upload = Upload {
+                    bucket: "uploads-bucket".into(),
+                    key: key.into(),
+                };
+                let output = FolderStore::new(out);
+                let other = ingest_upload(
+                    &upload,
+                    &self.inner,
+                    &output,
+                    &self.other_event,
+                    &settings(),
+                )
+                .await;
+                assert!(matches!(other, Ok(Outcome::Analyzed { .. })), "{other:?}");
+            }
             Some(Meanwhile::Delete) => self.inner.delete(key).await?,
             None => {}
         }
@@ -349,6 +375,39 @@ async fn an_upload_replaced_while_it_is_processed_ends_with_the_new_photo_s_outp
     let messages = topics.messages();
     assert_eq!(messages.len(), 1, "one announcement, of the new photo");
     assert_eq!(summary(&messages[0].1), expected_summary);
+}
+
+#[tokio::test]
+async fn outputs_written_after_the_newer_upload_s_event_ended_are_put_right() {
+    let (expected, expected_summary) = hopper_reference("overtaken").await;
+    let (input, upload) = one_upload("overtaken-in", "obama.jpg");
+    let dir = scratch("overtaken-out");
+    // Read the portrait; meanwhile Hopper is uploaded and its event ends, announced; then this
+    // round writes the portrait's outputs over Hopper's.
+    let newer = Meanwhile::UploadAndIngest(photo("faces/hopper.jpg"), dir.join("out"));
+    let input = BusyStore::new(input, [newer]);
+    let topics = MemoryTopics::default();
+    let outcome = ingest_upload(
+        &upload,
+        &input,
+        &FolderStore::new(dir.join("out")),
+        &topics,
+        &settings(),
+    )
+    .await;
+    assert!(
+        matches!(outcome, Ok(Outcome::Analyzed { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        tree(&dir.join("out")),
+        expected,
+        "Hopper's outputs, as announced"
+    );
+    for messages in [topics.messages(), input.other_event.messages()] {
+        assert_eq!(messages.len(), 1);
+        assert_eq!(summary(&messages[0].1), expected_summary);
+    }
 }
 
 #[tokio::test]
