@@ -90,10 +90,10 @@ pub struct IngestSettings {
 /// longer the one read (uploaded again, or deleted, while the photo was processed), these
 /// outputs may have overwritten those another event made for the newer object, so the work is
 /// done again for what is there now (at most [`MAX_ROUNDS`] rounds, then a transient error,
-/// whose retry starts afresh). Every event so ends, or fails, to be retried, after a check that
-/// its outputs are those of the object at the key, and the key ends with those outputs; but
-/// see the limits in the README (an event left in the dead-letter queue, a deletion after the
-/// last check, a check that S3 refuses for good).
+/// whose retry starts afresh). Every event so either ends after a check that its outputs are
+/// those of the object at the key, or fails and is retried, and the key ends with the outputs
+/// of the object at it, within the limits the README gives (an event left in the dead-letter
+/// queue, a deletion after the last check, a check that S3 refuses for good).
 pub async fn ingest_upload<I, O, P>(
     upload: &Upload,
     input: &I,
