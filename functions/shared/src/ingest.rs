@@ -22,7 +22,7 @@ pub struct Upload {
 pub enum Outcome {
     /// Renditions and analysis stored, `photo.analyzed` published.
     Analyzed {
-        /// Bytes read (of the object announced).
+        /// Bytes read (of the object at the key in the last round).
         bytes_in: u64,
         /// Problems that did not stop processing (e.g. broken EXIF, ignored).
         warnings: Vec<String>,
@@ -90,7 +90,7 @@ pub struct IngestSettings {
 /// longer the one read (uploaded again, or deleted, while the photo was processed), these
 /// outputs may have overwritten those another event made for the newer object, so the work is
 /// done again for what is there now (at most [`MAX_ROUNDS`] rounds, then a transient error,
-/// whose retry starts afresh). Every event so either ends after a check that its outputs are
+/// whose retry starts afresh). So every event either ends after a check that its outputs are
 /// those of the object at the key, or fails and is retried, and the key ends with the outputs
 /// of the object at it, within the limits the README gives (an event left in the dead-letter
 /// queue, a deletion after the last check, a check that S3 refuses for good).
@@ -210,8 +210,9 @@ enum Round {
 }
 
 /// Reads the upload, makes its outputs and writes them, or on a permanent failure removes any
-/// earlier outputs of the key; returns that and the version read (`None`: nothing could be
-/// read). Adds its times to `timings`.
+/// earlier outputs of the key; returns that and the version read, or for an object that could
+/// not be read, the version the store gives of it (`None`: no object, or the store will not
+/// say). Adds its times to `timings`.
 async fn one_round<I: ObjectStore, O: ObjectStore>(
     upload: &Upload,
     relative: &str,

@@ -163,7 +163,7 @@ fn io_error(operation: &'static str, key: &str, e: io::Error) -> StoreError {
 /// "not a file" (`InvalidInput`) before it is opened (opening a FIFO waits for a writer, a
 /// socket cannot be opened, a device may act on being opened), and again on the open file,
 /// for one swapped in meanwhile: that opening does not wait (`O_NONBLOCK`) nor take a terminal
-/// (`O_NOCTTY`). The version is the open file's ([`file_version`]).
+/// (`O_NOCTTY`). The version is the open file's: its device, inode, length and modification time.
 pub fn read_capped(path: &Path, max_bytes: u64) -> io::Result<Fetched> {
     use std::io::Read;
     let not_a_file = || io::Error::new(io::ErrorKind::InvalidInput, "not a file");
@@ -203,7 +203,7 @@ pub fn read_capped(path: &Path, max_bytes: u64) -> io::Result<Fetched> {
 /// A file's version: its device and inode, length and modification time, so that a file
 /// replaced (as [`FolderStore::put`] does, by renaming a new file into place) has another. A
 /// file rewritten in place to the same length within one tick of the kernel's clock (a few
-/// ms) keeps its version; on other systems than Unix, only the length and time count.
+/// ms) keeps its version; on systems other than Unix, only the length and time count.
 fn file_version(meta: &std::fs::Metadata) -> String {
     let modified = meta
         .modified()

@@ -476,7 +476,8 @@ async fn a_failed_photo_replaced_while_it_is_processed_gets_the_new_photo_s_outp
 async fn an_upload_replaced_in_every_round_fails_for_a_retry_that_starts_afresh() {
     let (expected, expected_summary) = hopper_reference("churn").await;
     let (input, upload) = one_upload("churn-in", "obama.jpg");
-    // Replaced after each of the three reads: the portrait, Hopper, the portrait, Hopper.
+    // The three reads get the portrait, Hopper, the portrait; each is then replaced, leaving
+    // Hopper for the retry.
     let replacements = [
         "faces/hopper.jpg",
         "faces/obama_official_portrait.jpg",
