@@ -531,6 +531,64 @@ impl ObjectStore for RefusingStore {
     }
 }
 
+/// The folder store, refusing for good to tell an object's version (HeadObject denied).
+struct SecretiveStore(FolderStore);
+
+impl ObjectStore for SecretiveStore {
+    async fn get(&self, key: &str, max_bytes: u64) -> Result<Fetched, StoreError> {
+        self.0.get(key, max_bytes).await
+    }
+
+    async fn version(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Err(StoreError::permanent(
+            "head",
+            key,
+            "403 AccessDenied (injected)",
+        ))
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &'static str,
+    ) -> Result<(), StoreError> {
+        self.0.put(key, bytes, content_type).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0.delete(key).await
+    }
+}
+
+#[tokio::test]
+async fn a_check_refused_for_good_keeps_the_round_s_outcome() {
+    let (input, upload) = one_upload("secretive-in", "obama.jpg");
+    let dir = scratch("secretive-out");
+    let topics = MemoryTopics::default();
+    let input = SecretiveStore(input);
+    let outcome = ingest_upload(
+        &upload,
+        &input,
+        &FolderStore::new(dir.join("out")),
+        &topics,
+        &settings(),
+    )
+    .await;
+    assert!(
+        matches!(outcome, Ok(Outcome::Analyzed { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(tree(&dir.join("out")).len(), 4);
+    let messages = topics.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].1.contains("photo.analyzed"),
+        "{}",
+        messages[0].1
+    );
+}
+
 #[tokio::test]
 async fn an_upload_there_but_refused_for_good_is_reported_once_with_its_old_outputs_removed() {
     let (input, upload) = one_upload("refused-in", "obama.jpg");
