@@ -49,16 +49,21 @@ class Faults:
             return any(m(method, path, body) for m in self.chunked)
 
 
+def s3(bucket: str, *methods: str) -> Matcher:
+    """S3 requests with one of `methods` for an object of `bucket` (path-style)."""
+    return lambda method, path, body: method in methods and path.lstrip("/").startswith(bucket + "/")
+
+
 def s3_put(bucket: str) -> Matcher:
-    return lambda method, path, body: method == "PUT" and path.lstrip("/").startswith(bucket + "/")
+    return s3(bucket, "PUT")
 
 
 def s3_get(bucket: str) -> Matcher:
-    return lambda method, path, body: method in ("GET", "HEAD") and path.lstrip("/").startswith(bucket + "/")
+    return s3(bucket, "GET", "HEAD")
 
 
 def s3_head(bucket: str) -> Matcher:
-    return lambda method, path, body: method == "HEAD" and path.lstrip("/").startswith(bucket + "/")
+    return s3(bucket, "HEAD")
 
 
 def sns_publish() -> Matcher:

@@ -294,18 +294,23 @@ async fn hopper_reference(
         photo("faces/hopper.jpg"),
     )
     .expect("photo");
-    let dir = scratch(&format!("{name}-ref-out"));
-    let topics = MemoryTopics::default();
-    let made = ingest_upload(
-        &upload,
-        &input,
-        &FolderStore::new(dir.join("out")),
-        &topics,
-        &settings(),
-    )
-    .await;
+    let (made, dir, topics) = ingest_fresh(&format!("{name}-ref-out"), &upload, &input).await;
     assert!(matches!(made, Ok(Outcome::Analyzed { .. })), "{made:?}");
     (tree(&dir.join("out")), summary(&topics.messages()[0].1))
+}
+
+/// `upload` ingested from `input` into the fresh folder `<name>/out`: the outcome, that
+/// folder's parent and what was published.
+async fn ingest_fresh(
+    name: &str,
+    upload: &Upload,
+    input: &impl ObjectStore,
+) -> (Result<Outcome, TransientError>, PathBuf, MemoryTopics) {
+    let dir = scratch(name);
+    let topics = MemoryTopics::default();
+    let output = FolderStore::new(dir.join("out"));
+    let outcome = ingest_upload(upload, input, &output, &topics, &settings()).await;
+    (outcome, dir, topics)
 }
 
 fn summary(message: &str) -> serde_json::Value {
@@ -353,16 +358,7 @@ async fn an_upload_replaced_while_it_is_processed_ends_with_the_new_photo_s_outp
     let (expected, expected_summary) = hopper_reference("replaced").await;
     let (input, upload) = one_upload("replaced-in", "obama.jpg");
     let input = BusyStore::new(input, [Meanwhile::Upload(photo("faces/hopper.jpg"))]);
-    let dir = scratch("replaced-out");
-    let topics = MemoryTopics::default();
-    let outcome = ingest_upload(
-        &upload,
-        &input,
-        &FolderStore::new(dir.join("out")),
-        &topics,
-        &settings(),
-    )
-    .await;
+    let (outcome, dir, topics) = ingest_fresh("replaced-out", &upload, &input).await;
     assert!(
         matches!(outcome, Ok(Outcome::Analyzed { .. })),
         "{outcome:?}"
@@ -381,20 +377,12 @@ async fn an_upload_replaced_while_it_is_processed_ends_with_the_new_photo_s_outp
 async fn outputs_written_after_the_newer_upload_s_event_ended_are_put_right() {
     let (expected, expected_summary) = hopper_reference("overtaken").await;
     let (input, upload) = one_upload("overtaken-in", "obama.jpg");
-    let dir = scratch("overtaken-out");
     // Read the portrait; meanwhile Hopper is uploaded and its event ends, announced; then this
-    // round writes the portrait's outputs over Hopper's.
-    let newer = Meanwhile::UploadAndIngest(photo("faces/hopper.jpg"), dir.join("out"));
+    // round writes the portrait's outputs over Hopper's (in the folder `ingest_fresh` makes).
+    let out = scratch_path("overtaken-out").join("out");
+    let newer = Meanwhile::UploadAndIngest(photo("faces/hopper.jpg"), out);
     let input = BusyStore::new(input, [newer]);
-    let topics = MemoryTopics::default();
-    let outcome = ingest_upload(
-        &upload,
-        &input,
-        &FolderStore::new(dir.join("out")),
-        &topics,
-        &settings(),
-    )
-    .await;
+    let (outcome, dir, topics) = ingest_fresh("overtaken-out", &upload, &input).await;
     assert!(
         matches!(outcome, Ok(Outcome::Analyzed { .. })),
         "{outcome:?}"
@@ -414,16 +402,7 @@ async fn outputs_written_after_the_newer_upload_s_event_ended_are_put_right() {
 async fn an_upload_deleted_while_it_is_processed_leaves_no_outputs() {
     let (input, upload) = one_upload("deleted-in", "obama.jpg");
     let input = BusyStore::new(input, [Meanwhile::Delete]);
-    let dir = scratch("deleted-out");
-    let topics = MemoryTopics::default();
-    let outcome = ingest_upload(
-        &upload,
-        &input,
-        &FolderStore::new(dir.join("out")),
-        &topics,
-        &settings(),
-    )
-    .await;
+    let (outcome, dir, topics) = ingest_fresh("deleted-out", &upload, &input).await;
     assert!(
         matches!(&outcome, Ok(Outcome::Failed { kind, .. }) if kind == "not_found"),
         "{outcome:?}"
@@ -448,16 +427,7 @@ async fn a_failed_photo_replaced_while_it_is_processed_gets_the_new_photo_s_outp
     )
     .expect("photo");
     let input = BusyStore::new(input, [Meanwhile::Upload(photo("faces/hopper.jpg"))]);
-    let dir = scratch("refailed-out");
-    let topics = MemoryTopics::default();
-    let outcome = ingest_upload(
-        &upload,
-        &input,
-        &FolderStore::new(dir.join("out")),
-        &topics,
-        &settings(),
-    )
-    .await;
+    let (outcome, dir, topics) = ingest_fresh("refailed-out", &upload, &input).await;
     assert!(
         matches!(outcome, Ok(Outcome::Analyzed { .. })),
         "{outcome:?}"
@@ -500,51 +470,37 @@ async fn an_upload_replaced_in_every_round_fails_for_a_retry_that_starts_afresh(
     assert_eq!(summary(&topics.messages()[0].1), expected_summary);
 }
 
-/// The folder store, refusing for good to give any object (as S3 does one archived to Glacier,
-/// or encrypted with a key the function may not use) while it tells of it.
-struct RefusingStore(FolderStore);
-
-impl ObjectStore for RefusingStore {
-    async fn get(&self, key: &str, _max_bytes: u64) -> Result<Fetched, StoreError> {
-        Err(StoreError::permanent(
-            "get",
-            key,
-            "403 InvalidObjectState (injected)",
-        ))
-    }
-
-    async fn version(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.0.version(key).await
-    }
-
-    async fn put(
-        &self,
-        key: &str,
-        bytes: Vec<u8>,
-        content_type: &'static str,
-    ) -> Result<(), StoreError> {
-        self.0.put(key, bytes, content_type).await
-    }
-
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.0.delete(key).await
-    }
+/// What a [`RefusingStore`] refuses for good.
+#[derive(Clone, Copy, PartialEq)]
+enum Refused {
+    /// Any object, while it tells of it (as S3 does one archived to Glacier, or encrypted with
+    /// a key the function may not use).
+    Reads,
+    /// Any object's version (HeadObject denied).
+    Versions,
 }
 
-/// The folder store, refusing for good to tell an object's version (HeadObject denied).
-struct SecretiveStore(FolderStore);
+/// The folder store, refusing for good what `refused` says.
+struct RefusingStore {
+    inner: FolderStore,
+    refused: Refused,
+}
 
-impl ObjectStore for SecretiveStore {
+impl ObjectStore for RefusingStore {
     async fn get(&self, key: &str, max_bytes: u64) -> Result<Fetched, StoreError> {
-        self.0.get(key, max_bytes).await
+        if self.refused == Refused::Reads {
+            let refusal = "403 InvalidObjectState (injected)";
+            return Err(StoreError::permanent("get", key, refusal));
+        }
+        self.inner.get(key, max_bytes).await
     }
 
     async fn version(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Err(StoreError::permanent(
-            "head",
-            key,
-            "403 AccessDenied (injected)",
-        ))
+        if self.refused == Refused::Versions {
+            let refusal = "403 AccessDenied (injected)";
+            return Err(StoreError::permanent("head", key, refusal));
+        }
+        self.inner.version(key).await
     }
 
     async fn put(
@@ -553,28 +509,22 @@ impl ObjectStore for SecretiveStore {
         bytes: Vec<u8>,
         content_type: &'static str,
     ) -> Result<(), StoreError> {
-        self.0.put(key, bytes, content_type).await
+        self.inner.put(key, bytes, content_type).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.0.delete(key).await
+        self.inner.delete(key).await
     }
 }
 
 #[tokio::test]
 async fn a_check_refused_for_good_keeps_the_round_s_outcome() {
     let (input, upload) = one_upload("secretive-in", "obama.jpg");
-    let dir = scratch("secretive-out");
-    let topics = MemoryTopics::default();
-    let input = SecretiveStore(input);
-    let outcome = ingest_upload(
-        &upload,
-        &input,
-        &FolderStore::new(dir.join("out")),
-        &topics,
-        &settings(),
-    )
-    .await;
+    let input = RefusingStore {
+        inner: input,
+        refused: Refused::Versions,
+    };
+    let (outcome, dir, topics) = ingest_fresh("secretive-out", &upload, &input).await;
     assert!(
         matches!(outcome, Ok(Outcome::Analyzed { .. })),
         "{outcome:?}"
@@ -600,7 +550,10 @@ async fn an_upload_there_but_refused_for_good_is_reported_once_with_its_old_outp
     // Refused now, but still there: one round, not three and a retry.
     let refused = ingest_upload(
         &upload,
-        &RefusingStore(input),
+        &RefusingStore {
+            inner: input,
+            refused: Refused::Reads,
+        },
         &output,
         &topics,
         &settings(),
