@@ -370,6 +370,7 @@ pub(super) struct Scratch {
     scores: Vec<f32>,
     alive: Vec<u32>,
     varied: Vec<Option<bool>>,
+    columns: Columns,
     window40: Box<[u8; AREA]>,
     resampler: Resampler,
     planes: Box<[i16; PLANES]>,
@@ -387,6 +388,7 @@ impl Default for Scratch {
             scores: Vec::new(),
             alive: Vec::new(),
             varied: Vec::new(),
+            columns: Columns::default(),
             window40: Box::new([0; AREA]),
             resampler: Resampler::default(),
             planes: Box::new([0; PLANES]),
@@ -646,6 +648,7 @@ fn scan_level(
         scores,
         alive,
         varied,
+        columns,
         ..
     } = scratch;
     let size = (WINDOW as f32 / scale + 0.5) as u32;
@@ -662,8 +665,10 @@ fn scan_level(
                 .collect(),
         );
     }
+    columns.top = None;
     for y in (0..=hu - last).step_by(step) {
-        let row = &codes[y * wu..];
+        // This level's codes (the buffer may be longer).
+        let row = &codes[y * wu..wu * hu];
         // Whether the grey levels of each window vary enough, once known.
         varied.clear();
         varied.resize(count, None);
@@ -672,7 +677,7 @@ fn scan_level(
             for &k in alive.iter() {
                 let x = k as usize * step;
                 let varied = *varied[k as usize]
-                    .get_or_insert_with(|| std_dev(level, wu, x, y) > MIN_STD_DEV);
+                    .get_or_insert_with(|| columns.std_dev(level, wu, x, y) > MIN_STD_DEV);
                 if varied {
                     view.push(Candidate {
                         x: (x as f32 / scale + 0.5) as i32,
@@ -759,23 +764,83 @@ fn lab_row(
 }
 }
 
-with_avx2! {
-/// Standard deviation of the grey levels of the window at (`x`, `y`).
-fn std_dev(level: &[u8], w: usize, x: usize, y: usize) -> f64 {
-    let n = WINDOW as usize;
-    let (mut sum, mut squares) = (0u32, 0u32);
-    for r in y..y + n {
-        let row = &level[r * w + x..][..n];
-        // Squares of bytes fit 16 bits; the compiler vectorises these sums.
-        sum += row.iter().map(|&p| u32::from(p)).sum::<u32>();
-        squares += row
-            .iter()
-            .map(|&p| u32::from(u16::from(p) * u16::from(p)))
-            .sum::<u32>();
+/// The sums of the grey levels and of their squares down each column of a level, over the 40
+/// rows of the windows of one row of the grid, moved down with the grid: the variation of a
+/// window is then a sum of 40 columns, not of 1,600 pixels (a photo of fine texture has tens
+/// of windows a row to check). The sums are integers: the same in any order.
+#[derive(Debug, Default)]
+struct Columns {
+    /// The first row summed, if any (of this level).
+    top: Option<usize>,
+    sums: Vec<u32>,
+    squares: Vec<u32>,
+}
+
+impl Columns {
+    /// Standard deviation of the grey levels of the window at (`x`, `y`) of `level` (`w`
+    /// wide), with the columns moved to rows `y..y + 40` first if they are not there.
+    fn std_dev(&mut self, level: &[u8], w: usize, x: usize, y: usize) -> f64 {
+        let n = WINDOW as usize;
+        if self.top != Some(y) {
+            self.move_to(level, w, y);
+        }
+        let sum: u32 = self.sums[x..x + n].iter().sum();
+        let squares: u32 = self.squares[x..x + n].iter().sum();
+        let area = f64::from(WINDOW * WINDOW);
+        let mean = f64::from(sum) / area;
+        (f64::from(squares) / area - mean * mean).sqrt()
     }
-    let area = f64::from(WINDOW * WINDOW);
-    let mean = f64::from(sum) / area;
-    (f64::from(squares) / area - mean * mean).sqrt()
+
+    /// Sums rows `y..y + 40`: from the rows summed, taking off the ones above `y` and adding
+    /// the new ones below, or afresh when that is no shorter.
+    fn move_to(&mut self, level: &[u8], w: usize, y: usize) {
+        let n = WINDOW as usize;
+        let (leave, enter) = match self.top {
+            Some(top) if top < y && y - top < n => (top..y, top + n..y + n),
+            _ => {
+                self.sums.clear();
+                self.sums.resize(w, 0);
+                self.squares.clear();
+                self.squares.resize(w, 0);
+                (0..0, y..y + n)
+            }
+        };
+        for r in leave {
+            update(
+                &mut self.sums,
+                &mut self.squares,
+                &level[r * w..][..w],
+                false,
+            );
+        }
+        for r in enter {
+            update(
+                &mut self.sums,
+                &mut self.squares,
+                &level[r * w..][..w],
+                true,
+            );
+        }
+        self.top = Some(y);
+    }
+}
+
+with_avx2! {
+/// Adds the pixels of `row` and their squares to the column sums, or takes them off.
+fn update(sums: &mut [u32], squares: &mut [u32], row: &[u8], add: bool) {
+    let pixels = sums.iter_mut().zip(squares.iter_mut()).zip(row);
+    let square = |p: u8| u32::from(u16::from(p) * u16::from(p));
+    if add {
+        for ((s, q), &p) in pixels {
+            *s += u32::from(p);
+            *q += square(p);
+        }
+    } else {
+        for ((s, q), &p) in pixels {
+            *s -= u32::from(p);
+            *q -= square(p);
+        }
+    }
 }
 }
 
@@ -786,9 +851,11 @@ with_avx2! {
 fn lab_codes(level: &[u8], w: usize, h: usize, scratch: &mut Scratch) {
     // Sums of 3 pixels along rows, then of 3 of those down columns: 3x3 block sums at their
     // top-left corner.
+    // Every value read below is written first (the last two columns of the sums and the last
+    // eight rows and columns of the codes are not read): the buffers are only grown, not
+    // cleared, which for a 1,300 x 1,000 level would fill 6.5 MB with zeros.
     let rows = &mut scratch.row_sums;
-    rows.clear();
-    rows.resize(w * h, 0);
+    grow(rows, w * h);
     for (src, dst) in level.chunks_exact(w).zip(rows.chunks_exact_mut(w)) {
         for ((d, a), (b, c)) in dst[..w - 2]
             .iter_mut()
@@ -799,8 +866,7 @@ fn lab_codes(level: &[u8], w: usize, h: usize, scratch: &mut Scratch) {
         }
     }
     let boxes = &mut scratch.box_sums;
-    boxes.clear();
-    boxes.resize(w * h, 0);
+    grow(boxes, w * h);
     for r in 0..h - 2 {
         let (a, b, c) = (
             &rows[r * w..][..w],
@@ -812,8 +878,7 @@ fn lab_codes(level: &[u8], w: usize, h: usize, scratch: &mut Scratch) {
         }
     }
     let codes = &mut scratch.codes;
-    codes.clear();
-    codes.resize(w * h, 0);
+    grow(codes, w * h);
     let n = w - 8;
     for r in 0..h - 8 {
         let top = &boxes[r * w..];
@@ -836,6 +901,13 @@ fn lab_codes(level: &[u8], w: usize, h: usize, scratch: &mut Scratch) {
         }
     }
 }
+}
+
+/// Makes `buffer` at least `len` long, keeping what it holds.
+fn grow<T: Copy + Default>(buffer: &mut Vec<T>, len: usize) {
+    if buffer.len() < len {
+        buffer.resize(len, T::default());
+    }
 }
 
 /// Non-maximum suppression as SeetaFace does it: best score first (ties in their order),
@@ -1024,6 +1096,9 @@ struct Resampler {
     /// The byte shuffles of the last window size (x86-64 with AVX2).
     #[cfg(target_arch = "x86_64")]
     picks: x86::Picks,
+    /// Those of the exact resampling (x86-64 with AVX2).
+    #[cfg(target_arch = "x86_64")]
+    pairs: x86::PairPicks,
 }
 
 /// The square at (`x`, `y`) of side `size`, zero outside the image, brought to 40x40 by
@@ -1047,12 +1122,110 @@ fn window40(
         }
         return;
     }
+    if size as usize > N && !rustface_rounding() {
+        #[cfg(target_arch = "x86_64")]
+        if avx2_available() {
+            // SAFETY: the processor has AVX2, as just checked.
+            return unsafe { x86::exact40(image, (x, y, size), out, resampler) };
+        }
+        return exact40(image, (x, y, size), out, pad);
+    }
     #[cfg(target_arch = "x86_64")]
     if avx2_available() {
         // SAFETY: the processor has AVX2, as just checked.
         return unsafe { x86::window40(image, (x, y, size), columns, out, resampler) };
     }
     resample40(image, (x, y, size), columns, out, pad);
+}
+
+/// Whether [`window40`] rounds as rustface does even where it has exact arithmetic: only in
+/// the test that compares our detections with rustface's (see [`rustface_rounding_only`]).
+fn rustface_rounding() -> bool {
+    #[cfg(test)]
+    return RUSTFACE_ROUNDING.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    false
+}
+
+#[cfg(test)]
+thread_local! {
+    static RUSTFACE_ROUNDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` on this thread with every window resampled with rustface's floating-point
+/// rounding, so that a test can check the rest of the cascade against rustface's, box for box.
+#[cfg(test)]
+pub(super) fn rustface_rounding_only<T>(f: impl FnOnce() -> T) -> T {
+    RUSTFACE_ROUNDING.with(|b| b.set(true));
+    let result = f();
+    RUSTFACE_ROUNDING.with(|b| b.set(false));
+    result
+}
+
+/// A window's side over the cascade's, as the sums of [`exact40`] divide by it: 40 x 40.
+const SCALE: u32 = (N * N) as u32;
+
+/// Per output (column or row) of a window of side `size` (over 40) brought to 40x40: the
+/// first source pixel, and the weight of the next one in 40ths (the first's is the rest):
+/// the position `size * i / 40` of rustface's grid, in integers.
+fn exact_table(size: u32) -> ([usize; N], [u16; N]) {
+    let mut t = ([0; N], [0; N]);
+    for (i, (f, k)) in t.0.iter_mut().zip(&mut t.1).enumerate() {
+        let s = size as usize * i;
+        (*f, *k) = (s / N, (s % N) as u16);
+    }
+    t
+}
+
+with_avx2! {
+/// [`window40`] for a `size` over 40, all 40 columns: rustface's bilinear resampling on its
+/// grid, each value the exact weighted sum of its four pixels (in 1600ths: horizontal sums in
+/// 40ths, at most 10,200, then vertical ones, at most 408,000) rounded down. rustface computes
+/// the same sum in `f64`, whose rounding takes a value that is exactly an integer one below it
+/// about one time in forty (0.26% of the pixels of a wisteria photo's windows): the boxes then
+/// differ by a pixel or two from rustface's, the detections are the same (tested).
+fn exact40(
+    image: &GrayRef,
+    at: (i32, i32, u32),
+    out: &mut [u8; AREA],
+    pad: &mut Vec<u8>,
+) {
+    let (x, y, size) = at;
+    let (x, y, len) = (i64::from(x), i64::from(y), size as usize);
+    let (first, k) = exact_table(size);
+    let row = |r: usize, h: &mut [u16; N], pad: &mut Vec<u8>| {
+        match box_row(image, x, y + r as i64, len, 0, pad) {
+            Some(src) => {
+                for ((h, &f), &k) in h.iter_mut().zip(&first).zip(&k) {
+                    *h = (N as u16 - k) * u16::from(src[f]) + k * u16::from(src[f + 1]);
+                }
+            }
+            None => h.fill(0),
+        }
+    };
+    let mut rows = [[0u16; N]; 2];
+    let mut top = 0;
+    let mut have: Option<usize> = None;
+    for (i, dst) in out.chunks_exact_mut(N).enumerate() {
+        let r = first[i];
+        match have {
+            Some(h) if h == r => {}
+            Some(h) if h + 1 == r => {
+                top ^= 1;
+                row(r + 1, &mut rows[top ^ 1], pad);
+            }
+            _ => {
+                row(r, &mut rows[top], pad);
+                row(r + 1, &mut rows[top ^ 1], pad);
+            }
+        }
+        have = Some(r);
+        let (a, b) = (u32::from(N as u16 - k[i]), u32::from(k[i]));
+        for ((d, &t), &u) in dst.iter_mut().zip(&rows[top]).zip(&rows[top ^ 1]) {
+            *d = ((a * u32::from(t) + b * u32::from(u)) / SCALE) as u8;
+        }
+    }
+}
 }
 
 /// [`window40`] for a `size` other than 40, portably.
@@ -1319,4 +1492,79 @@ fn dots(weights: &[f32], input: &[f32], windows: usize, out: &mut [f32]) {
         }
     }
 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exact resampling gives each pixel of a window its bilinear value on rustface's grid
+    /// (computed here directly, in 64-bit integers) rounded down; rustface's rounding in `f64`
+    /// differs from it only where that value is an integer, one below, and does so on these
+    /// images (so the comparison is not empty).
+    #[test]
+    fn exact_windows_round_down_the_exact_values() {
+        let (width, height) = (300u32, 200u32);
+        // Noise on the left, on the right a flat grey over a smooth ramp: sums that fall on
+        // integers, where the rounding in `f64` can go below.
+        let mut state = 99u64;
+        let pixels: Vec<u8> = (0..width * height)
+            .map(|i| {
+                let (c, r) = (i % width, i / width);
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                match c {
+                    0..150 => (state >> 24) as u8,
+                    _ if r < 100 => 201,
+                    _ => ((c + r) / 3) as u8,
+                }
+            })
+            .collect();
+        let image = GrayRef {
+            pixels: &pixels,
+            width,
+            height,
+        };
+        let pixel = |c: i64, r: i64| -> u64 {
+            if (0..i64::from(width)).contains(&c) && (0..i64::from(height)).contains(&r) {
+                u64::from(pixels[(r * i64::from(width) + c) as usize])
+            } else {
+                0
+            }
+        };
+        let (mut exact, mut rounded) = ([0u8; AREA], [0u8; AREA]);
+        let mut pad = Vec::new();
+        let (mut below, mut integers) = (0, 0);
+        for size in 41..=260u32 {
+            let reach = size as i32;
+            for (x, y) in [
+                (0, 0),
+                (13, 7),
+                (-reach / 3, 20),
+                (140, height as i32 - reach / 2),
+            ] {
+                exact40(&image, (x, y, size), &mut exact, &mut pad);
+                resample40(&image, (x, y, size), N, &mut rounded, &mut pad);
+                let grid = |i: usize| {
+                    let s = size as usize * i;
+                    ((s / N) as i64, (s % N) as u64)
+                };
+                for (i, j) in (0..N).flat_map(|i| (0..N).map(move |j| (i, j))) {
+                    let ((fy, ky), (fx, kx)) = (grid(i), grid(j));
+                    let (c, r) = (i64::from(x) + fx, i64::from(y) + fy);
+                    let row = |r| (40 - kx) * pixel(c, r) + kx * pixel(c + 1, r);
+                    let sum = (40 - ky) * row(r) + ky * row(r + 1);
+                    let (e, f) = (exact[i * N + j], rounded[i * N + j]);
+                    assert_eq!(u64::from(e), sum / 1600, "{size} at ({x}, {y}): ({j}, {i})");
+                    integers += usize::from(sum % 1600 == 0);
+                    if e != f {
+                        assert!(sum % 1600 == 0 && f + 1 == e, "{size}: ({j}, {i})");
+                        below += 1;
+                    }
+                }
+            }
+        }
+        assert!(below > 0 && below < integers, "{below} of {integers}");
+    }
 }

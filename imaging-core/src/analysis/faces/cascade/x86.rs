@@ -236,7 +236,7 @@ pub(super) fn window40(
         w0: &w0[..columns],
         w1: &w1[..columns],
     };
-    let Resampler { pad, picks } = resampler;
+    let Resampler { pad, picks, .. } = resampler;
     let usable = picks.prepare(t.first);
     let source = |r: usize, into: &mut [f64]| {
         let iy = y + r as i64;
@@ -250,6 +250,181 @@ pub(super) fn window40(
     let (mut upper, mut lower) = ([0.0f64; N], [0.0f64; N]);
     let rows = [&mut upper[..columns], &mut lower[..columns]];
     each_row((&first, &w0, &w1), rows, out, N, source);
+}
+
+/// The byte shuffles and weights of [`exact40`] for one window size: for each four output
+/// columns, the first pixel of the first (`base`) and the shuffle that puts each column's pixel
+/// pair side by side (two bytes), from a 16-byte load at `base`, in the low or (odd fours) the
+/// high half of a vector; for each eight, the pairs' weights in 40ths as signed bytes.
+#[derive(Debug)]
+pub(super) struct PairPicks {
+    /// The window size these are for (0: none yet).
+    size: u32,
+    /// Whether every four pairs lie within 16 bytes (else the portable code runs).
+    usable: bool,
+    base: [usize; N / 4],
+    shuffles: [__m128i; N / 4],
+    weights: [__m128i; N / 8],
+}
+
+impl Default for PairPicks {
+    fn default() -> Self {
+        // SAFETY: all-zero bytes are valid vectors.
+        let zero = unsafe { std::mem::zeroed::<__m128i>() };
+        PairPicks {
+            size: 0,
+            usable: false,
+            base: [0; N / 4],
+            shuffles: [zero; N / 4],
+            weights: [zero; N / 8],
+        }
+    }
+}
+
+impl PairPicks {
+    /// Makes the picks for windows of side `size` (over 40), unless made already; whether they
+    /// are usable.
+    #[target_feature(enable = "avx2")]
+    fn prepare(&mut self, size: u32) -> bool {
+        if self.size == size {
+            return self.usable;
+        }
+        let (first, k) = super::exact_table(size);
+        self.size = size;
+        self.usable = first.chunks_exact(4).all(|q| q[3] + 1 - q[0] < 16);
+        if !self.usable {
+            return false;
+        }
+        for (q, quad) in first.chunks_exact(4).enumerate() {
+            let base = quad[0];
+            // 0x80: a zero byte; odd fours go to the high half.
+            let mut picks = [0x80u8; 16];
+            let half = (q % 2) * 8;
+            for (lane, &f) in quad.iter().enumerate() {
+                picks[half + lane * 2] = (f - base) as u8;
+                picks[half + lane * 2 + 1] = (f - base + 1) as u8;
+            }
+            self.base[q] = base;
+            // SAFETY: an unaligned 16-byte load from a 16-byte array.
+            self.shuffles[q] = unsafe { _mm_loadu_si128(picks.as_ptr().cast()) };
+        }
+        for (g, ks) in k.chunks_exact(8).enumerate() {
+            let mut weights = [0i8; 16];
+            for (pair, &k) in weights.chunks_exact_mut(2).zip(ks) {
+                // At most 40: a signed byte.
+                (pair[0], pair[1]) = ((N as u16 - k) as i8, k as i8);
+            }
+            // SAFETY: an unaligned 16-byte load from a 16-byte array.
+            self.weights[g] = unsafe { _mm_loadu_si128(weights.as_ptr().cast()) };
+        }
+        true
+    }
+}
+
+/// Horizontal sums of [`exact40`] for one source row: 40 values in 40ths in 16-bit lanes,
+/// sixteen a vector, then 8 zeros.
+type Sums = [__m256i; 3];
+
+/// `floor(n / 1600)` of the 32-bit lanes of `low` and `high` (each `0 <= n <= 408,000`), as
+/// sixteen 16-bit lanes: `n / 64` (at most 6,375) packed, then divided by 25 as
+/// `(m * 10,486) >> 18`, exact for `m < 43,690` (10,486 is 2^18 / 25 rounded up by 6/25, an
+/// error that stays under one until `m` reaches 2^18 / 6). `floor(floor(n / 64) / 25)` is
+/// `floor(n / 1600)`. The lanes come out in the order of `_mm256_packus_epi32`.
+#[target_feature(enable = "avx2")]
+fn divide_by_scale(low: __m256i, high: __m256i) -> __m256i {
+    let m = _mm256_packus_epi32(_mm256_srli_epi32::<6>(low), _mm256_srli_epi32::<6>(high));
+    _mm256_srli_epi16::<2>(_mm256_mulhi_epu16(m, _mm256_set1_epi16(10_486)))
+}
+
+/// The horizontal sums of [`exact40`] for source row `iy` of the window at column `x`, `len`
+/// wide (zero outside the image), with the pairs and weights of `picks` (usable, for `len`).
+#[target_feature(enable = "avx2")]
+#[inline]
+fn pair_sums(
+    image: &GrayRef,
+    (x, iy, len): (i64, i64, usize),
+    picks: &PairPicks,
+    pad: &mut Vec<u8>,
+) -> Sums {
+    prefetch(image, x, iy + AHEAD as i64, len);
+    let Some(line) = box_row(image, x, iy, len, SLACK, pad) else {
+        return [_mm256_setzero_si256(); 3];
+    };
+    // Each load below starts at a four's first pixel, at most the last one's: checked once.
+    assert!(picks.base[N / 4 - 1] + 16 <= line.len());
+    let [e0, e1, e2, e3, e4]: [__m128i; N / 8] = std::array::from_fn(|g| {
+        let (a, b) = (picks.base[2 * g], picks.base[2 * g + 1]);
+        // SAFETY: `a, b <= base[9]` and `base[9] + 16 <= line.len()` (asserted above).
+        let (a, b) = unsafe {
+            (
+                _mm_loadu_si128(line.as_ptr().add(a).cast()),
+                _mm_loadu_si128(line.as_ptr().add(b).cast()),
+            )
+        };
+        let pairs = _mm_or_si128(
+            _mm_shuffle_epi8(a, picks.shuffles[2 * g]),
+            _mm_shuffle_epi8(b, picks.shuffles[2 * g + 1]),
+        );
+        _mm_maddubs_epi16(pairs, picks.weights[g])
+    });
+    [
+        _mm256_set_m128i(e1, e0),
+        _mm256_set_m128i(e3, e2),
+        _mm256_set_m128i(_mm_setzero_si128(), e4),
+    ]
+}
+
+/// [`super::exact40`]: the pixel pairs picked by byte shuffles (four columns a load, as in
+/// [`window40`]), weighted and summed in one multiply-add of bytes per eight columns, the rows
+/// blended in 32-bit multiply-adds of sixteen columns; the portable code where the pairs of
+/// four columns span more than 16 bytes (windows over 173 px).
+#[target_feature(enable = "avx2")]
+pub(super) fn exact40(
+    image: &GrayRef,
+    (x, y, size): (i32, i32, u32),
+    out: &mut [u8; AREA],
+    resampler: &mut Resampler,
+) {
+    let Resampler { pad, pairs, .. } = resampler;
+    if !pairs.prepare(size) {
+        return super::exact40(image, (x, y, size), out, pad);
+    }
+    let (x, y, len) = (i64::from(x), i64::from(y), size as usize);
+    let (first, k) = super::exact_table(size);
+    // The two source rows in use, kept in registers: `lower` is row `next - 1`, `upper` the
+    // one before it. Each output row moves down at least one source row (the window is over
+    // 40 px): it takes its two rows, the upper one from `lower` when it follows on.
+    let (mut upper, mut lower) = ([_mm256_setzero_si256(); 3], [_mm256_setzero_si256(); 3]);
+    let mut next = 0;
+    for (i, dst) in out.chunks_exact_mut(N).enumerate() {
+        let r = first[i];
+        while next < r + 2 {
+            let row = next.max(r);
+            upper = lower;
+            lower = pair_sums(image, (x, y + row as i64, len), pairs, pad);
+            next = row + 1;
+        }
+        // Weights of the upper and the lower row, as the two 16-bit halves of each lane.
+        let weights = _mm256_set1_epi32((i32::from(k[i]) << 16) | (N as i32 - i32::from(k[i])));
+        for (c, (&t, &u)) in upper.iter().zip(&lower).enumerate() {
+            // Columns 0-3 and 8-11 of the sixteen, then 4-7 and 12-15, each upper sum beside
+            // its lower one; the packs below put them back in order.
+            let low = _mm256_madd_epi16(_mm256_unpacklo_epi16(t, u), weights);
+            let high = _mm256_madd_epi16(_mm256_unpackhi_epi16(t, u), weights);
+            let values = divide_by_scale(low, high);
+            let bytes = _mm256_packus_epi16(values, values);
+            let bytes = _mm256_castsi256_si128(_mm256_permute4x64_epi64::<0b1000>(bytes));
+            // SAFETY: bytes `16c..16c + 16` of the row (only 8 of the last sixteen, the row's
+            // last): inside `dst`.
+            unsafe {
+                if c < 2 {
+                    _mm_storeu_si128(dst.as_mut_ptr().add(16 * c).cast(), bytes);
+                } else {
+                    _mm_storel_epi64(dst.as_mut_ptr().add(32).cast(), bytes);
+                }
+            }
+        }
+    }
 }
 
 /// Asks for the cache lines of row `iy` from column `x`, `len` bytes (where inside the image).
@@ -361,8 +536,47 @@ pub(super) fn features(
 #[cfg(test)]
 mod tests {
     use super::super::{
-        features_portably, resample40, resize_portably, surf_columns, surf_patches, Mlp, PLANES,
+        baseline_only, exact40 as exact40_dispatched, features_portably, resample40,
+        resize_portably, surf_columns, surf_patches, Mlp, PLANES, SCALE,
     };
+
+    /// The portable [`super::super::exact40`], on a processor with AVX2.
+    fn exact40_portably(
+        image: &GrayRef,
+        at: (i32, i32, u32),
+        out: &mut [u8; AREA],
+        pad: &mut Vec<u8>,
+    ) {
+        baseline_only(|| exact40_dispatched(image, at, out, pad));
+    }
+
+    /// The division of the exact resampling is exact for every sum it can be given.
+    #[test]
+    fn the_vector_division_is_exact() {
+        if !is_x86_feature_detected!("avx2") {
+            eprintln!("no AVX2 here: its versions never run");
+            return;
+        }
+        let top = 255 * SCALE as i32;
+        for start in (0..=top).step_by(16) {
+            let n: [i32; 16] = std::array::from_fn(|l| (start + l as i32).min(top));
+            // SAFETY: the processor has AVX2, as checked above; 8-lane loads and a 16-lane
+            // store of arrays of those sizes.
+            let q = unsafe {
+                let low = _mm256_loadu_si256(n.as_ptr().cast());
+                let high = _mm256_loadu_si256(n.as_ptr().add(8).cast());
+                let mut q = [0u16; 16];
+                _mm256_storeu_si256(q.as_mut_ptr().cast(), divide_by_scale(low, high));
+                q
+            };
+            // `_mm256_packus_epi32` order: four of `low`, four of `high`, per 128-bit half.
+            let order = [0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15];
+            for (lane, &q) in q.iter().enumerate() {
+                let n = n[order[lane]];
+                assert_eq!(i32::from(q), n / SCALE as i32, "{n}");
+            }
+        }
+    }
     use super::*;
 
     /// Pseudo-random bytes (xorshift), the same on every run.
@@ -437,6 +651,11 @@ mod tests {
                     };
                     assert_eq!(rows(&ours), rows(&theirs), "window {size} at ({x}, {y})");
                 }
+                // The exact resampling, all 40 columns.
+                // SAFETY: the processor has AVX2, as checked above.
+                unsafe { exact40(image, (x, y, size), &mut ours, &mut resampler) };
+                exact40_portably(image, (x, y, size), &mut theirs, &mut pad);
+                assert_eq!(ours, theirs, "exact window {size} at ({x}, {y})");
             }
         }
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
