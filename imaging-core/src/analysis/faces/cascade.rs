@@ -449,10 +449,11 @@ pub(super) fn detect(
     let last = model.hierarchies.len() - 1;
     for (i, stages) in model.hierarchies.iter().enumerate() {
         for (k, mlp) in stages.iter().enumerate() {
-            // Verified in reading order, for the caches (the windows are read from the image),
-            // but kept in their order: the merging keeps the first of boxes with equal scores.
+            // Verified size by size (the resampling's tables are made once for each size),
+            // in reading order (for the caches: the windows are read from the image), but
+            // kept in their order: the merging keeps the first of boxes with equal scores.
             let mut order: Vec<usize> = (0..proposals.len()).collect();
-            let window = |c: &Candidate| (c.y, c.x, c.size);
+            let window = |c: &Candidate| (c.size, c.y, c.x);
             order.sort_by_key(|&i| window(&proposals[i]));
             // A window that two views proposed (about one in fifteen of the first stage's) is
             // verified once: the other takes its answer.
