@@ -3,8 +3,12 @@
 //!
 //! The computation is the one of rustface 0.1.7's `FuStDetector` (itself a port of SeetaFace
 //! Detection, BSD-2-Clause, (c) 2016 VIPL group, ICT, CAS), written again for speed on one
-//! core; a test in `faces.rs` checks that both give the same boxes and scores. rustface stays
-//! a dependency for its model file (see `build.rs`) and for that test. The stages:
+//! core, but for one rounding: the candidate windows are resampled to 40x40 exactly, in
+//! integers, where rustface's `f64` arithmetic takes about one pixel in 400 one grey level
+//! below (see [`exact40`]). A test in `faces.rs` checks that, with rustface's rounding asked
+//! for, both give the same boxes and scores, and that, resampled exactly, they find the same
+//! faces (boxes a pixel or a few apart on some). rustface stays a dependency for its model
+//! file (see `build.rs`) and for that test. The stages:
 //!
 //! 1. An image pyramid from the given size down to where the image's short side is one 40-px
 //!    window, each level `factor` times the previous one, resampled from the first by
@@ -21,19 +25,25 @@
 //!    face or not and moves and resizes the box. The last stage's boxes are merged at overlap
 //!    0.3, their scores added: that sum is the detection's score.
 //!
-//! What makes it faster than rustface on one core, for the same boxes (and scores, to float
-//! rounding):
+//! What makes it faster than rustface on one core, for the same boxes and scores (to float
+//! rounding) when the windows are rounded as rustface rounds them:
 //! - The LAB codes come from 3x3 block sums computed row by row in 16-bit integers instead of
 //!   32-bit integral images. A classifier runs on a whole row of the grid's windows a group of
 //!   10 features at a time (flat tables), four windows in step, then drops without a branch the
 //!   windows whose score fell under the group's threshold: the processor overlaps the additions
 //!   of successive windows instead of mispredicting where each one stops (two thirds of the
 //!   windows pass the first group); the codes' bounds are checked once a row, not at each of
-//!   the millions of reads. The grey variance is computed only for the rare window that passes.
-//! - Bilinear resampling (the pyramid and the SURF windows) uses per-column and per-row tables,
-//!   interpolates each source row once, gathers the pixels before the arithmetic (each pair of
-//!   neighbours in one load, checked against the row once) so that it runs on vectors, and
-//!   truncates to bytes by adding 2^52 instead of a saturating conversion per value.
+//!   the millions of reads. The grey variance is computed only for a window that passes, from
+//!   column sums moved down the grid (40 sums, not 1,600 pixels), and the scan's buffers are
+//!   reused without being cleared.
+//! - Bilinear resampling uses per-column and per-row tables, interpolates each source row
+//!   once, and gathers the pixels before the arithmetic (each pair of neighbours in one load,
+//!   checked against the row once) so that it runs on vectors. The pyramid's levels are
+//!   computed in `f64` as rustface computes them, truncated to bytes by adding 2^52 instead of
+//!   a saturating conversion per value; the SURF windows (a third of rustface's time on a photo
+//!   of fine texture) in 16- and 32-bit integers, exactly: weights in 40ths of a pixel, the
+//!   sums divided by 1600 (with AVX2: a multiply-add of bytes for eight columns, one of 16-bit
+//!   lanes for the rows, a division by multiplication), their tables made once for each size.
 //! - The merging compares a box only with the boxes whose corners are close enough to overlap
 //!   it as much as asked (a grid), not with all of them.
 //! - A SURF-MLP stage resamples and sums only the columns of the window its patches read (the
@@ -156,6 +166,8 @@ struct Mlp {
     /// columns before it, which take the pixels of one more column. The first stage's patches
     /// end at column 32: it resamples and sums a sixth less of each window.
     right: usize,
+    /// The rows of the column sums its patches' cells read (bit `r` for row `r`, 0 to 40).
+    rows: u64,
     threshold: f32,
     layers: Vec<Layer>,
 }
@@ -311,8 +323,12 @@ fn read_mlp(r: &mut Reader, pool: &[(u32, u32, u32, u32)]) -> Option<Mlp> {
         .map(|p| (p.0 + p.2) as usize)
         .max()
         .unwrap_or(N);
+    let rows = patches.iter().fold(0u64, |rows, &(_, y, _, h)| {
+        rows | 1 << y | 1 << (y + h / 2) | 1 << (y + h)
+    });
     (inputs == 4).then_some(Mlp {
         right,
+        rows,
         patches,
         threshold,
         layers: out,
@@ -744,7 +760,7 @@ fn lab_row(
             for (&k, &score) in ks.iter().zip(&sums) {
                 scores[k] = score;
                 alive[kept] = k as u32;
-                kept += usize::from(score >= threshold);
+                kept += std::hint::select_unpredictable(score >= threshold, 1, 0);
             }
         }
         for i in quads..alive.len() {
@@ -755,7 +771,7 @@ fn lab_row(
             }
             scores[k] = score;
             alive[kept] = k as u32;
-            kept += usize::from(score >= threshold);
+            kept += std::hint::select_unpredictable(score >= threshold, 1, 0);
         }
         alive.truncate(kept);
         if kept == 0 {
@@ -1027,7 +1043,11 @@ fn verify(
             // rustface then moves a box that starts above or left of the image to its edge.
             c.x = c.x.max(0);
             c.y = c.y.max(0);
-            surf_columns(&scratch.window40, mlp.right, &mut scratch.planes);
+            surf_columns(
+                &scratch.window40,
+                (mlp.right, mlp.rows),
+                &mut scratch.planes,
+            );
             features(mlp, &scratch.planes, &mut scratch.input);
             batch[count] = i;
             count += 1;
@@ -1273,6 +1293,22 @@ const PLANE: usize = (N + 1) * N;
 /// Values of the eight planes, and 32 more that wide loads of the last cells may read.
 const PLANES: usize = CHANNELS * PLANE + 32;
 
+/// The gradient channels of a 40x40 window, summed down the columns: plane `c`, row `r`,
+/// column `x` holds the sum of channel `c` over rows `0..r` of column `x` (see
+/// [`surf_columns_portably`], which does it on any processor; on x86-64 with AVX2, sixteen
+/// columns a vector, `x86.rs`).
+/// Of the rows, those of `rows` (bit `r` for row `r`) are written at least: the ones a stage's
+/// patches read.
+fn surf_columns(window: &[u8; AREA], (right, rows): (usize, u64), planes: &mut [i16; PLANES]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_available() {
+        // SAFETY: the processor has AVX2, as just checked.
+        return unsafe { x86::surf_columns(window, (right, rows), planes) };
+    }
+    let _ = rows;
+    surf_columns_portably(window, right, planes);
+}
+
 with_avx2! {
 /// The gradient channels of a 40x40 window, summed down the columns: plane `c`, row `r`,
 /// column `x` holds the sum of channel `c` over rows `0..r` of column `x`, so the sum of a cell
@@ -1285,9 +1321,9 @@ with_avx2! {
 /// keep what they held.
 ///
 /// A gradient is at most 510 in size, a column of 40 at most 20400: 16-bit lanes hold them.
-fn surf_columns(window: &[u8; AREA], right: usize, planes: &mut [i16; PLANES]) {
+fn surf_columns_portably(window: &[u8; AREA], right: usize, planes: &mut [i16; PLANES]) {
     let planes = &mut planes[..CHANNELS * PLANE];
-    let width = right.div_ceil(COLUMNS).clamp(1, N / COLUMNS) * COLUMNS;
+    let width = summed_width(right);
     for plane in planes.chunks_exact_mut(PLANE) {
         plane[..width].fill(0);
     }
@@ -1344,7 +1380,13 @@ fn surf_columns(window: &[u8; AREA], right: usize, planes: &mut [i16; PLANES]) {
 }
 }
 
-/// Columns of a window that [`surf_columns`] takes at a time (a divisor of 40): eight 16-bit
+/// The columns [`surf_columns`] sums for a stage whose patches end at `right`: those before
+/// it, rounded up to a block of [`COLUMNS`].
+fn summed_width(right: usize) -> usize {
+    right.div_ceil(COLUMNS).clamp(1, N / COLUMNS) * COLUMNS
+}
+
+/// Columns of a window that [`surf_columns_portably`] takes at a time (a divisor of 40): eight 16-bit
 /// lanes, one 128-bit vector, so that each column block's values stay in registers.
 const COLUMNS: usize = 8;
 

@@ -1,8 +1,10 @@
-//! Hand-written AVX2 versions of the cascade's bilinear resampling (a gather of pixel pairs)
-//! and of its SURF cell sums (sums across channels), which the compiler does not vectorise
-//! well, chosen at run time where the processor has AVX2. They compute exactly what their portable twins in `cascade.rs` compute (the same IEEE
-//! operations in the same order, per value); the faces tests run both and require the same
-//! detections.
+//! Hand-written AVX2 versions of the cascade's bilinear resampling (a gather of pixel pairs:
+//! in `f64` as rustface, and exactly in integers for the SURF windows) and of its SURF cell
+//! sums (sums across channels), which the compiler does not vectorise well, chosen at run time
+//! where the processor has AVX2. They compute exactly what their portable twins in
+//! `cascade.rs` compute (the same IEEE operations in the same order, per value, or the same
+//! integers); the tests here run both and require the same bytes and values, and the faces
+//! tests the same detections.
 
 use super::{box_row, to_u8, GrayRef, Resampler, AREA, N};
 use std::arch::x86_64::*;
@@ -446,6 +448,87 @@ fn prefetch(image: &GrayRef, x: i64, iy: i64, len: usize) {
     }
 }
 
+/// [`super::surf_columns_portably`], sixteen columns a vector: the window's rows widened to
+/// 16 bits once, with a column added at each side whose difference with the one beyond the
+/// border gives the border's doubled one-sided gradient (`2a - b`), then each block of sixteen
+/// columns down the rows with its eight channel sums in registers. A width that is not a
+/// multiple of sixteen takes its last block from sixteen columns before its end (the columns
+/// summed twice get the same values). Only the rows of `rows` (bit `r` for row `r`) are
+/// stored: the stores are most of the work. The same integers as the portable code.
+#[target_feature(enable = "avx2")]
+pub(super) fn surf_columns(
+    window: &[u8; AREA],
+    (right, rows): (usize, u64),
+    planes: &mut [i16; super::PLANES],
+) {
+    let width = super::summed_width(right);
+    if width < 16 {
+        return super::surf_columns_portably(window, right, planes);
+    }
+    // Row `y` of the window at columns `1..=40` of `wide[y]`, the borders' extrapolations at
+    // 0 and 41, then slack for whole-vector loads.
+    let mut wide = [[0i16; 48]; N];
+    for (row, pixels) in wide.iter_mut().zip(window.chunks_exact(N)) {
+        for (w, &p) in row[1..=N].iter_mut().zip(pixels) {
+            *w = i16::from(p);
+        }
+        row[0] = 2 * row[1] - row[2];
+        row[N + 1] = 2 * row[N] - row[N - 1];
+    }
+    let blocks = (0..width / 16 * 16)
+        .step_by(16)
+        .chain((width % 16 != 0).then_some(width - 16));
+    for x0 in blocks {
+        // A load of sixteen values of `wide` row `y` from column `at` (at most 26: inside
+        // the row's 48).
+        let load = |y: usize, at: usize| {
+            assert!(at + 16 <= 48);
+            // SAFETY: `at + 16 <= 48`, the row's length.
+            unsafe { _mm256_loadu_si256(wide[y].as_ptr().add(at).cast()) }
+        };
+        // Plane `c`, row `r`, columns `x0..x0 + 16`; the last plane's last row is furthest.
+        let at = |c: usize, r: usize| c * super::PLANE + r * N + x0;
+        assert!(at(super::CHANNELS - 1, N) + 16 <= planes.len());
+        let mut sums = [_mm256_setzero_si256(); super::CHANNELS];
+        for (c, &sum) in sums.iter().enumerate().filter(|_| rows & 1 != 0) {
+            let i = at(c, 0);
+            // SAFETY: `i + 16 <= planes.len()` (asserted above for the furthest `i`).
+            unsafe { _mm256_storeu_si256(planes.as_mut_ptr().add(i).cast(), sum) };
+        }
+        for y in 0..N {
+            let (up, down) = (y.saturating_sub(1), (y + 1).min(N - 1));
+            let gx = _mm256_sub_epi16(load(y, x0 + 2), load(y, x0));
+            let mut gy = _mm256_sub_epi16(load(down, x0 + 1), load(up, x0 + 1));
+            if y == 0 || y == N - 1 {
+                gy = _mm256_add_epi16(gy, gy);
+            }
+            // All ones where the other gradient is negative.
+            let (ny, nx) = (_mm256_srai_epi16::<15>(gy), _mm256_srai_epi16::<15>(gx));
+            let (ax, ay) = (_mm256_abs_epi16(gx), _mm256_abs_epi16(gy));
+            let values = [
+                _mm256_andnot_si256(ny, gx),
+                _mm256_andnot_si256(ny, ax),
+                _mm256_and_si256(gx, ny),
+                _mm256_and_si256(ax, ny),
+                _mm256_andnot_si256(nx, gy),
+                _mm256_andnot_si256(nx, ay),
+                _mm256_and_si256(gy, nx),
+                _mm256_and_si256(ay, nx),
+            ];
+            for (sum, v) in sums.iter_mut().zip(values) {
+                *sum = _mm256_add_epi16(*sum, v);
+            }
+            if rows & 1 << (y + 1) != 0 {
+                for (c, &sum) in sums.iter().enumerate() {
+                    let i = at(c, y + 1);
+                    // SAFETY: `i + 16 <= planes.len()` (asserted above for the furthest `i`).
+                    unsafe { _mm256_storeu_si256(planes.as_mut_ptr().add(i).cast(), sum) };
+                }
+            }
+        }
+    }
+}
+
 /// [`super::features`]: each cell's eight channel sums at once. Per channel, the cell's column
 /// sums (a difference of two rows of the plane: at most 20,400 in size, exact in 16 bits) are
 /// added in pairs into 32-bit lanes, then the eight channels' lanes are added across into one
@@ -537,7 +620,7 @@ pub(super) fn features(
 mod tests {
     use super::super::{
         baseline_only, exact40 as exact40_dispatched, features_portably, resample40,
-        resize_portably, surf_columns, surf_patches, Mlp, PLANES, SCALE,
+        resize_portably, surf_columns_portably, surf_patches, Mlp, PLANES, SCALE,
     };
 
     /// The portable [`super::super::exact40`], on a processor with AVX2.
@@ -674,6 +757,7 @@ mod tests {
         }
         let mlp = Mlp {
             right: N,
+            rows: u64::MAX,
             patches: surf_patches(),
             threshold: 0.0,
             layers: Vec::new(),
@@ -690,10 +774,34 @@ mod tests {
             .collect();
         for window in [noise(AREA, 3), noise(AREA, 11), extreme, vec![9; AREA]] {
             let window: &[u8; AREA] = window.as_slice().try_into().expect("a window");
+            // The AVX2 sums are the portable ones, for each width a stage may sum, in the
+            // rows asked for (every row, or some).
+            for (right, rows) in [3, 8, 12, 16, 20, 24, 30, 32, 33, 36, N]
+                .into_iter()
+                .flat_map(|r| {
+                    [
+                        (r, u64::MAX),
+                        (r, 0b1_0100_0001_0000_0000_0000_0101_0000_0001),
+                    ]
+                })
+            {
+                let mut theirs = Box::new([0i16; PLANES]);
+                surf_columns_portably(window, right, &mut theirs);
+                planes.fill(-1);
+                // SAFETY: the processor has AVX2, as checked above.
+                unsafe { surf_columns(window, (right, rows), &mut planes) };
+                let width = super::super::summed_width(right);
+                let lines = planes.chunks_exact(N).zip(theirs.chunks_exact(N));
+                for (r, (a, b)) in lines.enumerate() {
+                    if rows & 1 << (r % (N + 1)) != 0 && r < super::super::CHANNELS * (N + 1) {
+                        assert_eq!(a[..width], b[..width], "right {right}, row {r}");
+                    }
+                }
+            }
             // The sums of the first 32 columns do not depend on the others being summed.
-            surf_columns(window, 32, &mut planes);
+            surf_columns_portably(window, 32, &mut planes);
             let part = planes.clone();
-            surf_columns(window, N, &mut planes);
+            surf_columns_portably(window, N, &mut planes);
             for (a, b) in planes.chunks_exact(N).zip(part.chunks_exact(N)) {
                 assert_eq!(a[..32], b[..32]);
             }
