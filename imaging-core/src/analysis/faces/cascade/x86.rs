@@ -477,7 +477,7 @@ pub(super) fn surf_columns(
     }
     let blocks = (0..width / 16 * 16)
         .step_by(16)
-        .chain((width % 16 != 0).then_some(width - 16));
+        .chain((!width.is_multiple_of(16)).then_some(width - 16));
     for x0 in blocks {
         // A load of sixteen values of `wide` row `y` from column `at` (at most 26: inside
         // the row's 48).
