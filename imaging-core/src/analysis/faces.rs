@@ -7,8 +7,9 @@
 //! Academy of Sciences. `build.rs` copies the model out of the rustface package that cargo
 //! resolved and it is embedded here with `include_bytes!`: nothing is fetched at run time. The
 //! cascade itself is evaluated by `faces/cascade.rs`, our own code written for speed on one
-//! core: it gives rustface's boxes and scores (a test compares them) in a sixth to an eighth
-//! of the time on a processor with AVX2, about a quarter with the baseline code.
+//! core: it finds rustface's faces (a test compares them; with rustface's rounding of the
+//! resampled windows, box for box and score for score) in under a sixth of the time on a
+//! processor with AVX2, about a quarter with the baseline code.
 //!
 //! The cascade looks at 40x40 windows over an image pyramid that starts at the size it is
 //! given, so that size sets both the smallest face found and the cost. The photo is reduced
@@ -26,13 +27,13 @@
 //! scale. It does not drop painted faces, which are faces to the model: a portrait on a wall is
 //! detected.
 //!
-//! Cost, on one core with AVX2 (`examples/face_timing.rs --rounds 5`, medians): under 1 ms for
-//! a thumbnail, 13-19 ms for a 1-MP image, 22-35 ms for most 2048-px renditions, 47 ms for the
-//! group photo, whose many faces go through every stage, and up to 54 ms for a photo of much
-//! fine texture (a wisteria in flower), whose windows pass the LAB classifiers in numbers. About
-//! 40% of the time is the LAB classifiers on the pyramid, 50% the SURF-MLP stages on the
-//! thousands of windows the LAB classifiers pass, the rest the grey working image and the second
-//! looks.
+//! Cost, on one core with AVX2 (`examples/face_timing.rs --rounds 5`, medians, on a day when
+//! this machine ran about a fifth slower than its best): under 1 ms for a thumbnail, 14-21 ms
+//! for a 1-MP image, 13-38 ms for most 2048-px renditions, 50 ms for the group photo, whose many
+//! faces go through every stage, and up to 54 ms for a photo of much fine texture (a wisteria in
+//! flower), whose windows pass the LAB classifiers in numbers (9,000 windows a photo through the
+//! SURF-MLP stages). About 35% of the time is the LAB classifiers on the pyramid, 45% the
+//! SURF-MLP stages, the rest the grey working image and the second looks.
 
 use crate::analysis::geometry::Rect;
 use crate::pixels::RgbImage;

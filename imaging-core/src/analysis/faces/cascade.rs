@@ -1305,6 +1305,7 @@ fn surf_columns(window: &[u8; AREA], (right, rows): (usize, u64), planes: &mut [
         // SAFETY: the processor has AVX2, as just checked.
         return unsafe { x86::surf_columns(window, (right, rows), planes) };
     }
+    // The portable sums write every row: each is the one above it plus a row of values.
     let _ = rows;
     surf_columns_portably(window, right, planes);
 }
