@@ -3,9 +3,9 @@
 //!
 //! The computation is the one of rustface 0.1.7's `FuStDetector` (itself a port of SeetaFace
 //! Detection, BSD-2-Clause, (c) 2016 VIPL group, ICT, CAS), written again for speed on one
-//! core, but for one rounding: the candidate windows are resampled to 40x40 exactly, in
-//! integers, where rustface's `f64` arithmetic takes about one pixel in 400 one grey level
-//! below (see [`exact40`]). A test in `faces.rs` checks that, with rustface's rounding asked
+//! core, but for one rounding: the candidate windows over 40 px (nearly all of them) are
+//! resampled to 40x40 exactly, in integers, where rustface's `f64` arithmetic takes about one
+//! pixel in 400 one grey level below (see [`exact40`]). A test in `faces.rs` checks that, with rustface's rounding asked
 //! for, both give the same boxes and scores, and that, resampled exactly, they find the same
 //! faces (boxes a pixel or a few apart on some). rustface stays a dependency for its model
 //! file (see `build.rs`) and for that test. The stages:
@@ -43,12 +43,14 @@
 //!   a saturating conversion per value; the SURF windows (a third of rustface's time on a photo
 //!   of fine texture) in 16- and 32-bit integers, exactly: weights in 40ths of a pixel, the
 //!   sums divided by 1600 (with AVX2: a multiply-add of bytes for eight columns, one of 16-bit
-//!   lanes for the rows, a division by multiplication), their tables made once for each size.
+//!   lanes for the rows, a division by multiplication), their shuffles made once for each
+//!   size (the windows go through a stage size by size); windows under 40 px (boxes a stage
+//!   made smaller) are resampled in `f64`.
 //! - The merging compares a box only with the boxes whose corners are close enough to overlap
 //!   it as much as asked (a grid), not with all of them.
-//! - A SURF-MLP stage resamples and sums only the columns of the window its patches read (the
-//!   first stage, which sees most windows, 33 of 40), and a window that two views proposed
-//!   goes through it once.
+//! - A SURF-MLP stage sums only the columns of the window its patches read (the first stage,
+//!   which sees most windows, 32 of 40) and, with AVX2, stores only the rows its cells read;
+//!   a window that two views proposed goes through it once.
 //! - The SURF-MLP stages take the cell sums from 8 gradient channels summed down the columns
 //!   in 16-bit lanes. The windows of a stage go through its perceptron eight at a time: the
 //!   dot products run on eight lanes, two weight rows by four windows, so that the weights
@@ -58,8 +60,9 @@
 //!   vectors (no fused multiply-add), so the same results as the baseline (SSE2) copy. Where
 //!   the compiler does not vectorise well, `x86.rs` has hand-written AVX2 versions, tested
 //!   against the portable ones: the resampling picks its pixel pairs with byte shuffles out of
-//!   16-byte loads (and asks for the window's next rows from memory ahead), and a SURF cell's
-//!   eight channel sums are added across in one vector.
+//!   16-byte loads (and asks for the window's next rows from memory ahead), the SURF column
+//!   sums run sixteen columns a vector, and a SURF cell's eight channel sums are added across
+//!   in one vector.
 
 use std::cmp::Ordering;
 
@@ -164,7 +167,8 @@ struct Mlp {
     patches: Vec<(u32, u32, u32, u32)>,
     /// The right edge of the patches, in the window: the stage reads the gradients of the
     /// columns before it, which take the pixels of one more column. The first stage's patches
-    /// end at column 32: it resamples and sums a sixth less of each window.
+    /// end at column 32: it sums a fifth less of each window (and resamples a sixth less where
+    /// its windows are resampled in `f64`, under 40 px).
     right: usize,
     /// The rows of the column sums its patches' cells read (bit `r` for row `r`, 0 to 40).
     rows: u64,
@@ -809,11 +813,11 @@ impl Columns {
     }
 
     /// Sums rows `y..y + 40`: from the rows summed, taking off the ones above `y` and adding
-    /// the new ones below, or afresh when that is no shorter.
+    /// the new ones below, or afresh when that is no shorter (a move of 20 rows or more).
     fn move_to(&mut self, level: &[u8], w: usize, y: usize) {
         let n = WINDOW as usize;
         let (leave, enter) = match self.top {
-            Some(top) if top < y && y - top < n => (top..y, top + n..y + n),
+            Some(top) if top < y && 2 * (y - top) < n => (top..y, top + n..y + n),
             _ => {
                 self.sums.clear();
                 self.sums.resize(w, 0);
@@ -868,9 +872,11 @@ with_avx2! {
 fn lab_codes(level: &[u8], w: usize, h: usize, scratch: &mut Scratch) {
     // Sums of 3 pixels along rows, then of 3 of those down columns: 3x3 block sums at their
     // top-left corner.
-    // Every value read below is written first (the last two columns of the sums and the last
-    // eight rows and columns of the codes are not read): the buffers are only grown, not
-    // cleared, which for a 1,300 x 1,000 level would fill 6.5 MB with zeros.
+    // The buffers are only grown, not cleared (for a 1,300 x 1,000 level that would fill 6.5
+    // MB with zeros): what they hold past this level's values is never used. The row sums'
+    // last two columns are left from before, and added into the block sums' last two
+    // columns (3-pixel sums or zeros: no overflow), which no code reads; the codes are read
+    // only where written (features lie within 31 px of the window's corner, `read_lab`).
     let rows = &mut scratch.row_sums;
     grow(rows, w * h);
     for (src, dst) in level.chunks_exact(w).zip(rows.chunks_exact_mut(w)) {
@@ -1123,8 +1129,9 @@ struct Resampler {
 }
 
 /// The square at (`x`, `y`) of side `size`, zero outside the image, brought to 40x40 by
-/// rustface's bilinear resampling: the first `columns` (at most 40) of each row, the rest of
-/// `out` left as it was.
+/// rustface's bilinear resampling: over 40 px exactly, every column ([`exact40`]); else (or
+/// in the test that asks for rustface's rounding) in `f64` as rustface, at least the first
+/// `columns` (at most 40) of each row, the rest of `out` left as it was.
 fn window40(
     image: &GrayRef,
     (x, y, size): (i32, i32, u32),
@@ -1183,7 +1190,7 @@ pub(super) fn rustface_rounding_only<T>(f: impl FnOnce() -> T) -> T {
     result
 }
 
-/// A window's side over the cascade's, as the sums of [`exact40`] divide by it: 40 x 40.
+/// The divisor of the sums of [`exact40`]: weights in 40ths across, times 40ths down.
 const SCALE: u32 = (N * N) as u32;
 
 /// Per output (column or row) of a window of side `size` (over 40) brought to 40x40: the
@@ -1587,6 +1594,7 @@ mod tests {
                 (13, 7),
                 (-reach / 3, 20),
                 (140, height as i32 - reach / 2),
+                (200, -reach / 4),
             ] {
                 exact40(&image, (x, y, size), &mut exact, &mut pad);
                 resample40(&image, (x, y, size), N, &mut rounded, &mut pad);

@@ -1,10 +1,11 @@
 //! Hand-written AVX2 versions of the cascade's bilinear resampling (a gather of pixel pairs:
-//! in `f64` as rustface, and exactly in integers for the SURF windows) and of its SURF cell
-//! sums (sums across channels), which the compiler does not vectorise well, chosen at run time
-//! where the processor has AVX2. They compute exactly what their portable twins in
-//! `cascade.rs` compute (the same IEEE operations in the same order, per value, or the same
-//! integers); the tests here run both and require the same bytes and values, and the faces
-//! tests the same detections.
+//! in `f64` as rustface for the pyramid, and exactly in integers for the SURF windows over 40
+//! px), of its SURF column sums (sixteen columns a vector, only the rows a stage reads stored)
+//! and of its SURF cell sums (sums across channels), which the compiler does not vectorise
+//! well, chosen at run time where the processor has AVX2. They compute exactly what their
+//! portable twins in `cascade.rs` compute (the same IEEE operations in the same order, per
+//! value, or the same integers; the column sums in the rows asked for); the tests here run
+//! both and require the same bytes and values, and the faces tests the same detections.
 
 use super::{box_row, to_u8, GrayRef, Resampler, AREA, N};
 use std::arch::x86_64::*;
@@ -181,7 +182,7 @@ fn each_row(
 }
 
 /// [`super::resize_bilinear`] (to another size), with the interpolation and the blend above
-/// (the portable interpolation where the picks are not usable: levels over 4.3 times smaller
+/// (the portable interpolation where the picks are not usable: levels about 4.7 times smaller
 /// than the first).
 #[target_feature(enable = "avx2")]
 pub(super) fn resize_bilinear(src: &GrayRef, width: u32, height: u32, dst: &mut Vec<u8>) {
@@ -220,7 +221,7 @@ pub(super) fn resize_bilinear(src: &GrayRef, width: u32, height: u32, dst: &mut 
 }
 
 /// [`super::window40`] for a `size` other than 40 (and `columns` at most 40), with the
-/// interpolation (the portable one for boxes over 4.3 times the window) and the blend above;
+/// interpolation (the portable one for boxes of 189 px and more, but for 190) and the blend above;
 /// the source rows are asked for from memory a few rows ahead.
 #[target_feature(enable = "avx2")]
 pub(super) fn window40(
@@ -379,7 +380,7 @@ fn pair_sums(
 /// [`super::exact40`]: the pixel pairs picked by byte shuffles (four columns a load, as in
 /// [`window40`]), weighted and summed in one multiply-add of bytes per eight columns, the rows
 /// blended in 32-bit multiply-adds of sixteen columns; the portable code where the pairs of
-/// four columns span more than 16 bytes (windows over 173 px).
+/// four columns span more than 16 bytes (windows of 189 px and more, but for 190).
 #[target_feature(enable = "avx2")]
 pub(super) fn exact40(
     image: &GrayRef,
@@ -676,7 +677,7 @@ mod tests {
     }
 
     /// Each AVX2 version gives exactly its portable twin's bytes and values: windows of every
-    /// size from 41 to 300 px (past the 173 px where the shuffles give way to the portable
+    /// size from 41 to 300 px (past the 189 px where the shuffles give way to the portable
     /// interpolation), inside, across and outside the image's edges and at the end of its
     /// buffer; pyramid levels of many sizes; features of every patch of SeetaFace's pool on
     /// noisy and on extreme (black and white) windows.
