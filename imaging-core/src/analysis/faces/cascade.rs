@@ -1193,6 +1193,16 @@ pub(super) fn rustface_rounding_only<T>(f: impl FnOnce() -> T) -> T {
 /// The divisor of the sums of [`exact40`]: weights in 40ths across, times 40ths down.
 const SCALE: u32 = (N * N) as u32;
 
+/// `n / 1600` for `n` up to 408,000 (255 x 1600), in operations that vectorise: `n / 64` (at
+/// most 6,375), then divided by 25 as `(m * 10,486) >> 18`, which is exact for `m < 43,690`
+/// (10,486 is 2^18 / 25 rounded up by 6/25, an error that stays under one until `m` reaches
+/// 2^18 / 6); `floor(floor(n / 64) / 25)` is `floor(n / 1600)`. A test checks every `n`.
+#[inline(always)]
+fn divide_by_scale(n: u32) -> u8 {
+    debug_assert!(n <= 255 * SCALE);
+    (((n >> 6) * 10_486) >> 18) as u8
+}
+
 /// Per output (column or row) of a window of side `size` (over 40) brought to 40x40: the
 /// first source pixel, and the weight of the next one in 40ths (the first's is the rest):
 /// the position `size * i / 40` of rustface's grid, in integers.
@@ -1221,14 +1231,24 @@ fn exact40(
     let (x, y, size) = at;
     let (x, y, len) = (i64::from(x), i64::from(y), size as usize);
     let (first, k) = exact_table(size);
+    // Every pair read below lies in a row of `len` pixels (`first[39] + 1 < len` for a size
+    // over 40): checked once here rather than at each read.
+    assert!(first[N - 1] + 1 < len);
     let row = |r: usize, h: &mut [u16; N], pad: &mut Vec<u8>| {
-        match box_row(image, x, y + r as i64, len, 0, pad) {
-            Some(src) => {
-                for ((h, &f), &k) in h.iter_mut().zip(&first).zip(&k) {
-                    *h = (N as u16 - k) * u16::from(src[f]) + k * u16::from(src[f + 1]);
-                }
-            }
-            None => h.fill(0),
+        let Some(src) = box_row(image, x, y + r as i64, len, 0, pad) else {
+            h.fill(0);
+            return;
+        };
+        // The pixel pairs gathered first (each in one load), then the arithmetic, which the
+        // compiler runs on vectors.
+        let mut pairs = [0u16; N];
+        for (p, &f) in pairs.iter_mut().zip(&first) {
+            // SAFETY: `f <= first[39]` and `first[39] + 1 < len <= src.len()` (checked
+            // above): both bytes are in `src`; `[u8; 2]` is aligned to 1.
+            *p = u16::from_le_bytes(unsafe { src.as_ptr().add(f).cast::<[u8; 2]>().read() });
+        }
+        for ((h, &p), &k) in h.iter_mut().zip(&pairs).zip(&k) {
+            *h = (N as u16 - k) * (p & 0xff) + k * (p >> 8);
         }
     };
     let mut rows = [[0u16; N]; 2];
@@ -1250,7 +1270,7 @@ fn exact40(
         have = Some(r);
         let (a, b) = (u32::from(N as u16 - k[i]), u32::from(k[i]));
         for ((d, &t), &u) in dst.iter_mut().zip(&rows[top]).zip(&rows[top ^ 1]) {
-            *d = ((a * u32::from(t) + b * u32::from(u)) / SCALE) as u8;
+            *d = divide_by_scale(a * u32::from(t) + b * u32::from(u));
         }
     }
 }
@@ -1548,6 +1568,14 @@ fn dots(weights: &[f32], input: &[f32], windows: usize, out: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The portable division of the exact resampling is exact for every sum it can be given.
+    #[test]
+    fn the_division_by_the_scale_is_exact() {
+        for n in 0..=255 * SCALE {
+            assert_eq!(u32::from(divide_by_scale(n)), n / SCALE, "{n}");
+        }
+    }
 
     /// The exact resampling gives each pixel of a window its bilinear value on rustface's grid
     /// (computed here directly, in 64-bit integers) rounded down; rustface's rounding in `f64`
