@@ -118,16 +118,26 @@ const NO_AVX2_VARIABLE: &str = "PHOTO_SUITE_FACES_NO_AVX2";
 #[cfg(test)]
 thread_local! {
     static BASELINE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static RUSTFACE_ROUNDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with `switch` on for this thread (tests' ways to take another path of the code).
+#[cfg(test)]
+fn switched_on<T>(
+    switch: &'static std::thread::LocalKey<std::cell::Cell<bool>>,
+    f: impl FnOnce() -> T,
+) -> T {
+    switch.with(|b| b.set(true));
+    let result = f();
+    switch.with(|b| b.set(false));
+    result
 }
 
 /// Runs `f` on this thread with the baseline copies of the hot loops even where the processor
 /// has AVX2, so that a test checks the copies the other processors (and aarch64's source) run.
 #[cfg(test)]
 pub(super) fn baseline_only<T>(f: impl FnOnce() -> T) -> T {
-    BASELINE_ONLY.with(|b| b.set(true));
-    let result = f();
-    BASELINE_ONLY.with(|b| b.set(false));
-    result
+    switched_on(&BASELINE_ONLY, f)
 }
 
 /// The cascade's window side, in pixels.
@@ -1175,19 +1185,11 @@ fn rustface_rounding() -> bool {
     false
 }
 
-#[cfg(test)]
-thread_local! {
-    static RUSTFACE_ROUNDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
 /// Runs `f` on this thread with every window resampled with rustface's floating-point
 /// rounding, so that a test can check the rest of the cascade against rustface's, box for box.
 #[cfg(test)]
 pub(super) fn rustface_rounding_only<T>(f: impl FnOnce() -> T) -> T {
-    RUSTFACE_ROUNDING.with(|b| b.set(true));
-    let result = f();
-    RUSTFACE_ROUNDING.with(|b| b.set(false));
-    result
+    switched_on(&RUSTFACE_ROUNDING, f)
 }
 
 /// The divisor of the sums of [`exact40`]: weights in 40ths across, times 40ths down.
