@@ -574,30 +574,52 @@ fn resize_portably(src: &GrayRef, width: u32, height: u32, dst: &mut Vec<u8>) {
     let (xs, xw0, xw1) = table(width, src.width);
     let (ys, yw0, yw1) = table(height, src.height);
     let line = |row: usize| &src.pixels[row.min(src.height as usize - 1) * sw..][..sw];
-    // The two source rows in use, interpolated; `top` says which is the upper one.
     let w = width as usize;
-    let mut rows = [vec![0.0f64; w], vec![0.0f64; w]];
+    dst.resize(w * height as usize, 0);
+    row_pairs(
+        &ys,
+        dst,
+        w,
+        &mut [vec![0.0f64; w], vec![0.0f64; w]],
+        |r, row| interpolate(line(r), &xs, &xw0, &xw1, row),
+        |i, upper, lower, out| {
+            for ((d, t), b) in out.iter_mut().zip(upper).zip(lower) {
+                *d = to_u8(yw0[i] * t + yw1[i] * b);
+            }
+        },
+    );
+}
+
+/// The row loop of a bilinear resampling: output row `i` (of `out`, in rows `width` long)
+/// blends source rows `first[i]` and `first[i] + 1` (`first` does not decrease). The two source
+/// rows in use are kept in `rows`, each made once, as it comes into use, by `source(r, buffer)`;
+/// `blend(i, upper, lower, row)` makes output row `i`.
+#[inline(always)]
+fn row_pairs<R>(
+    first: &[usize],
+    out: &mut [u8],
+    width: usize,
+    rows: &mut [R; 2],
+    mut source: impl FnMut(usize, &mut R),
+    mut blend: impl FnMut(usize, &R, &R, &mut [u8]),
+) {
+    // `top` says which buffer holds the upper row of the two.
     let mut top = 0;
     let mut have: Option<usize> = None;
-    dst.resize(w * height as usize, 0);
-    for (i, out) in dst.chunks_exact_mut(w).enumerate() {
-        let r = ys[i];
+    for ((i, dst), &r) in out.chunks_exact_mut(width).enumerate().zip(first) {
         match have {
             Some(h) if h == r => {}
             Some(h) if h + 1 == r => {
                 top ^= 1;
-                interpolate(line(r + 1), &xs, &xw0, &xw1, &mut rows[top ^ 1]);
+                source(r + 1, &mut rows[top ^ 1]);
             }
             _ => {
-                interpolate(line(r), &xs, &xw0, &xw1, &mut rows[top]);
-                interpolate(line(r + 1), &xs, &xw0, &xw1, &mut rows[top ^ 1]);
+                source(r, &mut rows[top]);
+                source(r + 1, &mut rows[top ^ 1]);
             }
         }
         have = Some(r);
-        let (upper, lower, w0, w1) = (&rows[top], &rows[top ^ 1], yw0[i], yw1[i]);
-        for ((d, t), b) in out.iter_mut().zip(upper).zip(lower) {
-            *d = to_u8(w0 * t + w1 * b);
-        }
+        blend(i, &rows[top], &rows[top ^ 1], dst);
     }
 }
 
@@ -1253,28 +1275,13 @@ fn exact40(
             *h = (N as u16 - k) * (p & 0xff) + k * (p >> 8);
         }
     };
-    let mut rows = [[0u16; N]; 2];
-    let mut top = 0;
-    let mut have: Option<usize> = None;
-    for (i, dst) in out.chunks_exact_mut(N).enumerate() {
-        let r = first[i];
-        match have {
-            Some(h) if h == r => {}
-            Some(h) if h + 1 == r => {
-                top ^= 1;
-                row(r + 1, &mut rows[top ^ 1], pad);
-            }
-            _ => {
-                row(r, &mut rows[top], pad);
-                row(r + 1, &mut rows[top ^ 1], pad);
-            }
-        }
-        have = Some(r);
+    let blend = |i: usize, upper: &[u16; N], lower: &[u16; N], dst: &mut [u8]| {
         let (a, b) = (u32::from(N as u16 - k[i]), u32::from(k[i]));
-        for ((d, &t), &u) in dst.iter_mut().zip(&rows[top]).zip(&rows[top ^ 1]) {
+        for ((d, &t), &u) in dst.iter_mut().zip(upper).zip(lower) {
             *d = divide_by_scale(a * u32::from(t) + b * u32::from(u));
         }
-    }
+    };
+    row_pairs(&first, out, N, &mut [[0u16; N]; 2], |r, h| row(r, h, pad), blend);
 }
 }
 
@@ -1290,31 +1297,23 @@ fn resample40(
     let (first, w0, w1) = window_table(size);
     // Horizontal interpolation of a source row, as rustface computes it.
     let table = (&first[..], &w0[..], &w1[..]);
-    // The two source rows in use, interpolated; `top` says which is the upper one.
     let (mut upper, mut lower) = ([0.0f64; N], [0.0f64; N]);
-    let rows = [&mut upper[..columns], &mut lower[..columns]];
-    let mut top = 0;
-    let mut have: Option<usize> = None;
-    for (i, dst) in out.chunks_exact_mut(N).enumerate() {
-        let r = first[i];
-        match have {
-            Some(h) if h == r => {}
-            Some(h) if h + 1 == r => {
-                top ^= 1;
-                resample_row(image, (x, y + r as i64 + 1), len, table, rows[top ^ 1], pad);
+    row_pairs(
+        &first,
+        out,
+        N,
+        &mut [&mut upper[..columns], &mut lower[..columns]],
+        |r, row| resample_row(image, (x, y + r as i64), len, table, row, pad),
+        |i, upper, lower, dst| {
+            for ((d, t), u) in dst[..columns]
+                .iter_mut()
+                .zip(upper.iter())
+                .zip(lower.iter())
+            {
+                *d = to_u8(w0[i] * t + w1[i] * u);
             }
-            _ => {
-                resample_row(image, (x, y + r as i64), len, table, rows[top], pad);
-                resample_row(image, (x, y + r as i64 + 1), len, table, rows[top ^ 1], pad);
-            }
-        }
-        have = Some(r);
-        let (upper, lower) = (&*rows[top], &*rows[top ^ 1]);
-        let (a, b) = (w0[i], w1[i]);
-        for ((d, t), u) in dst[..columns].iter_mut().zip(upper).zip(lower) {
-            *d = to_u8(a * t + b * u);
-        }
-    }
+        },
+    );
 }
 
 /// Values in one channel plane of [`surf_columns`]: 41 rows of 40.

@@ -143,10 +143,9 @@ fn blend(upper: &[f64], lower: &[f64], w0: f64, w1: f64, dst: &mut [u8]) {
     }
 }
 
-/// The row loop of rustface's bilinear resampling: output row `i` (of `out`, `width` wide)
-/// blends source rows `first[i]` and `first[i] + 1` with the weights `w0[i]` and `w1[i]`; each
-/// source row is interpolated once, by `source`, into one of two buffers, as long as the
-/// columns to write in each row.
+/// [`super::row_pairs`] with rustface's blend of the two rows ([`blend`]), each source row
+/// interpolated by `source` into one of two buffers as long as the columns to write in each
+/// row.
 #[target_feature(enable = "avx2")]
 #[inline]
 fn each_row(
@@ -156,29 +155,18 @@ fn each_row(
     width: usize,
     mut source: impl FnMut(usize, &mut [f64]),
 ) {
-    // `top` says which buffer holds the upper row of the two.
-    let mut top = 0;
-    let mut have: Option<usize> = None;
-    for ((dst, &r), (&a, &b)) in out
-        .chunks_exact_mut(width)
-        .zip(first)
-        .zip(w0.iter().zip(w1))
-    {
-        match have {
-            Some(h) if h == r => {}
-            Some(h) if h + 1 == r => {
-                top ^= 1;
-                source(r + 1, rows[top ^ 1]);
-            }
-            _ => {
-                source(r, rows[top]);
-                source(r + 1, rows[top ^ 1]);
-            }
-        }
-        have = Some(r);
-        let columns = rows[top].len();
-        blend(rows[top], rows[top ^ 1], a, b, &mut dst[..columns]);
-    }
+    let blend_rows = |i: usize, upper: &&mut [f64], lower: &&mut [f64], dst: &mut [u8]| {
+        let columns = upper.len();
+        blend(upper, lower, w0[i], w1[i], &mut dst[..columns]);
+    };
+    super::row_pairs(
+        first,
+        out,
+        width,
+        &mut { rows },
+        |r, row| source(r, row),
+        blend_rows,
+    );
 }
 
 /// [`super::resize_bilinear`] (to another size), with the interpolation and the blend above
