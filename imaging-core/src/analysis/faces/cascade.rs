@@ -40,12 +40,12 @@
 //!   once, and gathers the pixels before the arithmetic (each pair of neighbours in one load,
 //!   checked against the row once) so that it runs on vectors. The pyramid's levels are
 //!   computed in `f64` as rustface computes them, truncated to bytes by adding 2^52 instead of
-//!   a saturating conversion per value; the SURF windows (a third of rustface's time on a photo
-//!   of fine texture) in 16- and 32-bit integers, exactly: weights in 40ths of a pixel, the
-//!   sums divided by 1600 (with AVX2: a multiply-add of bytes for eight columns, one of 16-bit
-//!   lanes for the rows, a division by multiplication), their shuffles made once for each
-//!   size (the windows go through a stage size by size); windows under 40 px (boxes a stage
-//!   made smaller) are resampled in `f64`.
+//!   a saturating conversion per value. The SURF windows (in `f64`, a quarter of the time on
+//!   a photo of fine texture) are resampled in 16- and 32-bit integers, exactly: weights in
+//!   40ths of a pixel, the sums divided by 1600 (with AVX2: a multiply-add of bytes for eight
+//!   columns, one of 16-bit lanes for the rows, a division by multiplication), their shuffles
+//!   made once for each size (the windows go through a stage size by size); windows under 40
+//!   px (boxes a stage made smaller) are resampled in `f64`.
 //! - The merging compares a box only with the boxes whose corners are close enough to overlap
 //!   it as much as asked (a grid), not with all of them.
 //! - A SURF-MLP stage sums only the columns of the window its patches read (the first stage,
