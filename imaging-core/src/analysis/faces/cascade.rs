@@ -5,9 +5,9 @@
 //! Detection, BSD-2-Clause, (c) 2016 VIPL group, ICT, CAS), written again for speed on one
 //! core, but for one rounding: the candidate windows over 40 px (nearly all of them) are
 //! resampled to 40x40 exactly, in integers, where rustface's `f64` arithmetic takes about one
-//! pixel in 400 one grey level below (see [`exact40`]). A test in `faces.rs` checks that, with rustface's rounding asked
-//! for, both give the same boxes and scores, and that, resampled exactly, they find the same
-//! faces (boxes a pixel or a few apart on some). rustface stays a dependency for its model
+//! pixel in 400 one grey level below (see [`exact40`]). A test in `faces.rs` checks that, with
+//! rustface's rounding asked for, both give the same boxes and scores, and that, resampled
+//! exactly, they find the same faces (boxes a pixel or a few apart on some). rustface stays a dependency for its model
 //! file (see `build.rs`) and for that test. The stages:
 //!
 //! 1. An image pyramid from the given size down to where the image's short side is one 40-px
@@ -858,21 +858,9 @@ impl Columns {
                 (0..0, y..y + n)
             }
         };
-        for r in leave {
-            update(
-                &mut self.sums,
-                &mut self.squares,
-                &level[r * w..][..w],
-                false,
-            );
-        }
-        for r in enter {
-            update(
-                &mut self.sums,
-                &mut self.squares,
-                &level[r * w..][..w],
-                true,
-            );
+        let rows = leave.map(|r| (r, false)).chain(enter.map(|r| (r, true)));
+        for (r, add) in rows {
+            update(&mut self.sums, &mut self.squares, &level[r * w..][..w], add);
         }
         self.top = Some(y);
     }

@@ -253,6 +253,9 @@ pub(super) struct PairPicks {
     size: u32,
     /// Whether every four pairs lie within 16 bytes (else the portable code runs).
     usable: bool,
+    /// [`super::exact_table`] of the size: each output's first pixel and weight in 40ths.
+    first: [usize; N],
+    k: [u16; N],
     base: [usize; N / 4],
     shuffles: [__m128i; N / 4],
     weights: [__m128i; N / 8],
@@ -265,6 +268,8 @@ impl Default for PairPicks {
         PairPicks {
             size: 0,
             usable: false,
+            first: [0; N],
+            k: [0; N],
             base: [0; N / 4],
             shuffles: [zero; N / 4],
             weights: [zero; N / 8],
@@ -281,7 +286,7 @@ impl PairPicks {
             return self.usable;
         }
         let (first, k) = super::exact_table(size);
-        self.size = size;
+        (self.size, self.first, self.k) = (size, first, k);
         self.usable = first.chunks_exact(4).all(|q| q[3] + 1 - q[0] < 16);
         if !self.usable {
             return false;
@@ -381,7 +386,7 @@ pub(super) fn exact40(
         return super::exact40(image, (x, y, size), out, pad);
     }
     let (x, y, len) = (i64::from(x), i64::from(y), size as usize);
-    let (first, k) = super::exact_table(size);
+    let (first, k) = (pairs.first, pairs.k);
     // The two source rows in use, kept in registers: `lower` is row `next - 1`, `upper` the
     // one before it. Each output row moves down at least one source row (the window is over
     // 40 px): it takes its two rows, the upper one from `lower` when it follows on.
