@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the anchors that benches/eval/eval.py measures photo-suite against:
 #   pip: opencv-contrib-python-headless<5 (Haar cascades in cv2.data, cv2.quality BRISQUE),
-#        numpy, Pillow, pillow-heif (to decode HEIC for the anchors), pyvips[binary] (libvips)
+#        numpy, Pillow, pillow-heif (to decode HEIC for the anchors), pyvips[binary] (libvips),
+#        scipy (exposure_bound.py's linear programmes)
 #   npm: smartcrop-sharp + sharp (into benches/eval/node_modules, gitignored)
 #   apt: opencv-data (BRISQUE's LIVE model: /usr/share/opencv4/quality/brisque_*_live.yml)
 # Idempotent: each step is skipped when its tool is already importable/installed.
@@ -21,9 +22,9 @@ sys.exit(0 if os.path.exists(os.path.join(cv2.data.haarcascades, "haarcascade_fr
     "$python" -m pip install --quiet 'opencv-contrib-python-headless<5'
 fi
 
-if ! "$python" -c 'import pyvips, PIL, numpy, pillow_heif' >/dev/null 2>&1; then
-    echo "setup: pip install pyvips[binary] Pillow numpy pillow-heif"
-    "$python" -m pip install --quiet 'pyvips[binary]' Pillow numpy pillow-heif
+if ! "$python" -c 'import pyvips, PIL, numpy, pillow_heif, scipy' >/dev/null 2>&1; then
+    echo "setup: pip install pyvips[binary] Pillow numpy pillow-heif scipy"
+    "$python" -m pip install --quiet 'pyvips[binary]' Pillow numpy pillow-heif scipy
 fi
 
 # smartcrop-sharp 2.0.8 declares a peer dependency on sharp ^0.32, whose install script

@@ -95,6 +95,8 @@ def test_an_upload_gets_renditions_analysis_and_an_announcement(aws, lambda_emul
     assert message["type"] == "photo.analyzed"
     assert (message["bucket"], message["key"]) == ("photo-uploads", "uploads/camera/pixel.jpg")
     assert message["analysis_key"] == "analysis/camera/pixel.jpg.json"
+    head = aws["s3"].head_object(Bucket="photo-uploads", Key="uploads/camera/pixel.jpg")
+    assert message["version"] == head["ETag"].strip('"') != ""
     assert [r["key"] for r in message["renditions"]] == [f"renditions/camera/pixel.jpg/{s}.jpg" for s in (2048, 1024, 256)]
     assert drain(aws, "failures") == []
 

@@ -280,7 +280,7 @@ async fn one_round<I: ObjectStore, O: ObjectStore>(
     }
 
     let started = Instant::now();
-    let stored = store_outputs(output, relative, upload, set).await;
+    let stored = store_outputs(output, relative, upload, &version, set).await;
     timings.upload += started.elapsed();
     match stored {
         Ok(message) => {
@@ -320,6 +320,7 @@ async fn store_outputs<O: ObjectStore>(
     output: &O,
     relative: &str,
     upload: &Upload,
+    version: &str,
     set: RenditionSet,
 ) -> Result<PhotoAnalyzed, StoreError> {
     let mut renditions = Vec::with_capacity(set.renditions.len());
@@ -342,6 +343,7 @@ async fn store_outputs<O: ObjectStore>(
     Ok(PhotoAnalyzed {
         bucket: upload.bucket.clone(),
         key: upload.key.clone(),
+        version: version.to_string(),
         analysis_key: analysis,
         renditions,
         summary: set.info,

@@ -107,6 +107,11 @@ pub struct PhotoAnalyzed {
     pub bucket: String,
     /// Key of the upload.
     pub key: String,
+    /// The version of the upload these outputs were made from: its S3 `ETag`, without quotes
+    /// (as S3 event records give it, as `eTag`); for a file, its identity, length and
+    /// modification time. A consumer that heard of a newer upload at the key can tell these
+    /// outputs from that one's.
+    pub version: String,
     /// Key of `analysis/K.json` in the output store.
     pub analysis_key: String,
     /// The renditions, largest first.

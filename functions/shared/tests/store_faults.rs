@@ -357,6 +357,7 @@ async fn the_folder_store_gives_each_file_its_own_version() {
 async fn an_upload_replaced_while_it_is_processed_ends_with_the_new_photo_s_outputs() {
     let (expected, expected_summary) = hopper_reference("replaced").await;
     let (input, upload) = one_upload("replaced-in", "obama.jpg");
+    let first = input.version(&upload.key).await.expect("version");
     let input = BusyStore::new(input, [Meanwhile::Upload(photo("faces/hopper.jpg"))]);
     let (outcome, dir, topics) = ingest_fresh("replaced-out", &upload, &input).await;
     assert!(
@@ -371,6 +372,14 @@ async fn an_upload_replaced_while_it_is_processed_ends_with_the_new_photo_s_outp
     let messages = topics.messages();
     assert_eq!(messages.len(), 1, "one announcement, of the new photo");
     assert_eq!(summary(&messages[0].1), expected_summary);
+    let announced: serde_json::Value = serde_json::from_str(&messages[0].1).expect("JSON");
+    let now = input.version(&upload.key).await.expect("version");
+    assert_ne!(now, first, "uploaded again");
+    assert_eq!(
+        announced["version"].as_str(),
+        now.as_deref(),
+        "the version announced is the new upload's"
+    );
 }
 
 #[tokio::test]
