@@ -14,7 +14,7 @@ rung) and scores best the rung whose e is nearest 0. Every rung is then right on
 of the luma, and quantiles (5, 25, 50, 75, 95 %) of its local minima and maxima (blocks of 1/48
 of the long side), on the photo at 1024 px (the quality rendition's size).
 
-For one to three statistics, a linear programme finds the weights and b that make the largest |e|
+For one to five statistics, a linear programme finds the weights and b that make the largest |e|
 over a set of correctly exposed originals as small as possible. Fitted on every correctly exposed
 photo of the corpus, that smallest spread is the bound: above 0.5, no such score ranks every
 ladder right. Fitted on the camera/ photos only, it shows what tuning to the evaluated ladders
@@ -47,8 +47,8 @@ LOCAL_QUANTILES = (5, 25, 50, 75, 95)
 WORK_SIDE = 1024
 MIN_SIDE = 64
 SAME_PICTURE_LEVELS = 4.0
-MAX_STATISTICS = 3
-SHOWN = 3  # best subsets shown per size
+MAX_STATISTICS = 5
+SHOWN = 2  # best subsets shown per size
 
 
 def log(msg: str) -> None:
@@ -195,7 +195,7 @@ def main() -> int:
           f"(the binary in PHOTO_SUITE_BIN, on the same 1024-px rungs saved as JPEG q92) ranks "
           f"{ours_right(camera)} camera/ ladders and {ours_right(others)} other ladders right "
           f"(scoring best instead: {wrong}). "
-          "The best combinations of one to three statistics:\n")
+          "The best combinations of one to five statistics:\n")
     table(exposed, f"Fitted on all {len(exposed)} correctly exposed originals (the bound):")
     table([k for k in camera if right[k] == 1],
           "Fitted on the camera/ originals only (tuned to the evaluated ladders):")
