@@ -226,3 +226,67 @@ impl Publisher for SnsTopics {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::Retry;
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::operation::get_object::GetObjectError;
+    use aws_sdk_s3::primitives::SdkBody;
+
+    /// What [`store_error`] makes of S3 answering `status` with the error `code`.
+    fn answered(status: u16, code: &str) -> StoreError {
+        let error = GetObjectError::generic(
+            ErrorMetadata::builder()
+                .code(code)
+                .message("said by the test")
+                .build(),
+        );
+        let response = HttpResponse::new(status.try_into().expect("a status"), SdkBody::empty());
+        store_error("get", "a.jpg", SdkError::service_error(error, response))
+    }
+
+    #[test]
+    fn refusals_that_pass_are_retried_and_lasting_ones_are_not() {
+        let passing = [
+            (403, "RequestTimeTooSkewed"),
+            (403, "RequestExpired"),
+            (400, "ExpiredToken"),
+            (403, "InvalidToken"),
+            (400, "TokenRefreshRequired"),
+            (503, "SlowDown"),
+            (503, "ServiceUnavailable"),
+            (500, "InternalError"),
+            (400, "RequestTimeout"),
+            (429, "TooManyRequests"),
+            (502, ""),
+        ];
+        for (status, code) in passing {
+            let e = answered(status, code);
+            assert_eq!(e.retry, Retry::Transient, "{status} {code}: {e}");
+            assert!(!e.not_found, "{status} {code}");
+        }
+        let lasting = [
+            (403, "AccessDenied"),
+            (403, "SignatureDoesNotMatch"),
+            (403, "InvalidObjectState"),
+            (400, "InvalidRequest"),
+            (301, "PermanentRedirect"),
+        ];
+        for (status, code) in lasting {
+            let e = answered(status, code);
+            assert_eq!(e.retry, Retry::Permanent, "{status} {code}: {e}");
+            assert!(!e.not_found, "{status} {code}");
+        }
+        for (status, code) in [(404, "NoSuchKey"), (404, ""), (400, "NotFound")] {
+            let e = answered(status, code);
+            assert!(e.not_found, "{status} {code}: {e}");
+            assert_eq!(e.retry, Retry::Permanent, "{status} {code}");
+        }
+        let timeout: SdkError<GetObjectError, HttpResponse> =
+            SdkError::timeout_error("no answer in time");
+        let e = store_error("get", "a.jpg", timeout);
+        assert_eq!(e.retry, Retry::Transient, "{e}");
+    }
+}
