@@ -160,6 +160,17 @@ fn every_broken_file_has_its_pinned_outcome_and_failures_leave_no_output() {
         BROKEN.iter().filter(|(_, o)| matches!(o, Fails(_))).count()
     );
 
+    // Files that end early say so (the TIFFs' strips are said to lie past their end).
+    for key in [
+        "crash_tiff_pillow.tif",
+        "oom_tiff_pillow.tif",
+        "truncated_image.png",
+        "truncated_jpeg_10000B_sharp.jpg",
+    ] {
+        let message = failures[key]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("truncated"), "{key}: {message}");
+    }
+
     // The damaged Olympus photo keeps its EXIF facts and its full size.
     let text = std::fs::read_to_string(out.join("analysis/exif_corrupted_olympus_10mp.jpg.json"))
         .expect("analysis");

@@ -208,6 +208,17 @@ fn decode_with_image_crate(
     };
     let err = |e: image::ImageError| match e {
         image::ImageError::Limits(l) => LimitExceeded::Allocation(l.to_string()).into(),
+        // The decoders read from memory: an early end of the reads is an early end of the file
+        // (a TIFF strip or tile said to lie past it, a cut PNG or GIF).
+        image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ImagingError::decode(
+                format,
+                format!(
+                    "truncated: the image's data runs past the end of the file ({} bytes; {io})",
+                    bytes.len()
+                ),
+            )
+        }
         other => ImagingError::decode(format, other),
     };
     // PNG requires IHDR first; the png crate's own complaint prints the chunk type as a Rust
