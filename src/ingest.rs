@@ -201,6 +201,7 @@ pub fn ingest_folder(
             let failure = PhotoFailed {
                 bucket: String::new(),
                 key: path,
+                etag: None,
                 kind: kind.into(),
                 message,
             };

@@ -7,8 +7,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$here/setup.sh" >&2
-# eval.py's exit status is the run's; exposure_bound.py adds section 5 (it fails only on an error).
+# eval.py's exit status is the run's; exposure_bound.py adds section 5 (it fails only on an
+# error). With arguments (eval.py's --help), eval.py alone runs.
+if [ "$#" -gt 0 ]; then
+    exec "${PYTHON:-python3}" "$here/eval.py" "$@"
+fi
 rc=0
-"${PYTHON:-python3}" "$here/eval.py" "$@" || rc=$?
+"${PYTHON:-python3}" "$here/eval.py" || rc=$?
 "${PYTHON:-python3}" "$here/exposure_bound.py" || rc=1
 exit "$rc"

@@ -208,13 +208,14 @@ fn decode_with_image_crate(
     };
     let err = |e: image::ImageError| match e {
         image::ImageError::Limits(l) => LimitExceeded::Allocation(l.to_string()).into(),
-        // The decoders read from memory: an early end of the reads is an early end of the file
-        // (a TIFF strip or tile said to lie past it, a cut PNG or GIF).
+        // The decoders read from memory: an early end of the reads is the end of the file,
+        // reached by a cut file or by an offset past it (a TIFF strip or tile).
         image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             ImagingError::decode(
                 format,
                 format!(
-                    "truncated: the image's data runs past the end of the file ({} bytes; {io})",
+                    "the image's data runs past the end of the file ({} bytes): truncated, or \
+                     an offset past its end ({io})",
                     bytes.len()
                 ),
             )

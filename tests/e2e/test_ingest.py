@@ -96,7 +96,7 @@ def test_an_upload_gets_renditions_analysis_and_an_announcement(aws, lambda_emul
     assert (message["bucket"], message["key"]) == ("photo-uploads", "uploads/camera/pixel.jpg")
     assert message["analysis_key"] == "analysis/camera/pixel.jpg.json"
     head = aws["s3"].head_object(Bucket="photo-uploads", Key="uploads/camera/pixel.jpg")
-    assert message["version"] == head["ETag"].strip('"') != ""
+    assert message["etag"] == head["ETag"].strip('"') != ""
     assert [r["key"] for r in message["renditions"]] == [f"renditions/camera/pixel.jpg/{s}.jpg" for s in (2048, 1024, 256)]
     assert drain(aws, "failures") == []
 
@@ -141,6 +141,8 @@ def test_a_corrupt_upload_ends_on_the_failure_topic_with_nothing_written(aws, la
     assert failure["type"] == "photo.failed"
     assert (failure["key"], failure["kind"]) == ("uploads/broken/truncated.jpg", "decode")
     assert "Premature end" in failure["message"]
+    head = aws["s3"].head_object(Bucket="photo-uploads", Key="uploads/broken/truncated.jpg")
+    assert failure["etag"] == head["ETag"].strip('"') != ""
     assert objects(aws, "photo-outputs") == before
     assert drain(aws, "events") == []
 
@@ -253,6 +255,7 @@ def test_a_record_for_another_bucket_is_refused_and_nothing_is_read(aws, lambda_
     [failure] = drain(aws, "failures")
     assert (failure["bucket"], failure["kind"]) == ("someone-elses-bucket", "wrong_bucket")
     assert "photo-uploads" in failure["message"]
+    assert "etag" not in failure, "nothing was read"
     assert objects(aws, "photo-outputs") == before
     assert drain(aws, "events") == []
 

@@ -38,6 +38,7 @@ impl App {
                     let failure = PhotoFailed {
                         bucket: bad.bucket,
                         key: bad.raw_key,
+                        etag: None,
                         kind: "invalid_key".into(),
                         message: bad.error.to_string(),
                     };

@@ -249,18 +249,23 @@ mod tests {
 
     #[test]
     fn refusals_that_pass_are_retried_and_lasting_ones_are_not() {
+        // By the code, whatever the status (S3 can answer 200 with an error, e.g. InternalError
+        // for CompleteMultipartUpload), and by the status, whatever the code.
         let passing = [
             (403, "RequestTimeTooSkewed"),
             (403, "RequestExpired"),
             (400, "ExpiredToken"),
             (403, "InvalidToken"),
             (400, "TokenRefreshRequired"),
-            (503, "SlowDown"),
-            (503, "ServiceUnavailable"),
-            (500, "InternalError"),
+            (400, "SlowDown"),
+            (400, "Throttling"),
+            (400, "ThrottlingException"),
+            (400, "ServiceUnavailable"),
+            (200, "InternalError"),
             (400, "RequestTimeout"),
             (429, "TooManyRequests"),
             (502, ""),
+            (503, "SomethingNew"),
         ];
         for (status, code) in passing {
             let e = answered(status, code);
@@ -279,7 +284,7 @@ mod tests {
             assert_eq!(e.retry, Retry::Permanent, "{status} {code}: {e}");
             assert!(!e.not_found, "{status} {code}");
         }
-        for (status, code) in [(404, "NoSuchKey"), (404, ""), (400, "NotFound")] {
+        for (status, code) in [(400, "NoSuchKey"), (404, ""), (400, "NotFound")] {
             let e = answered(status, code);
             assert!(e.not_found, "{status} {code}: {e}");
             assert_eq!(e.retry, Retry::Permanent, "{status} {code}");
@@ -287,6 +292,11 @@ mod tests {
         let timeout: SdkError<GetObjectError, HttpResponse> =
             SdkError::timeout_error("no answer in time");
         let e = store_error("get", "a.jpg", timeout);
+        assert_eq!(e.retry, Retry::Transient, "{e}");
+        let reset: SdkError<GetObjectError, HttpResponse> = SdkError::dispatch_failure(
+            aws_sdk_s3::error::ConnectorError::io("connection reset".into()),
+        );
+        let e = store_error("get", "a.jpg", reset);
         assert_eq!(e.retry, Retry::Transient, "{e}");
     }
 }

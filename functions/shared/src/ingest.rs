@@ -222,9 +222,15 @@ async fn one_round<I: ObjectStore, O: ObjectStore>(
     timings: &mut Timings,
 ) -> Result<(Round, Option<String>), TransientError> {
     let fail = |kind: &str, message: String| failure(upload, kind, message);
-    let failed = |failure: PhotoFailed, version: Option<String>| async {
-        remove_outputs(output, relative, &settings.renditions.sizes).await?;
-        Ok((Round::Failed(failure), version))
+    let failed = |failure: PhotoFailed, version: Option<String>| {
+        let failure = PhotoFailed {
+            etag: version.clone(),
+            ..failure
+        };
+        async {
+            remove_outputs(output, relative, &settings.renditions.sizes).await?;
+            Ok((Round::Failed(failure), version))
+        }
     };
     let started = Instant::now();
     let limit = settings.renditions.limits.max_input_bytes;
@@ -306,6 +312,7 @@ fn failure(upload: &Upload, kind: &str, message: String) -> PhotoFailed {
     PhotoFailed {
         bucket: upload.bucket.clone(),
         key: upload.key.clone(),
+        etag: None,
         kind: kind.to_string(),
         message,
     }
@@ -320,7 +327,7 @@ async fn store_outputs<O: ObjectStore>(
     output: &O,
     relative: &str,
     upload: &Upload,
-    version: &str,
+    etag: &str,
     set: RenditionSet,
 ) -> Result<PhotoAnalyzed, StoreError> {
     let mut renditions = Vec::with_capacity(set.renditions.len());
@@ -343,7 +350,7 @@ async fn store_outputs<O: ObjectStore>(
     Ok(PhotoAnalyzed {
         bucket: upload.bucket.clone(),
         key: upload.key.clone(),
-        version: version.to_string(),
+        etag: etag.to_string(),
         analysis_key: analysis,
         renditions,
         summary: set.info,

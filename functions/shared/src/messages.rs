@@ -107,11 +107,11 @@ pub struct PhotoAnalyzed {
     pub bucket: String,
     /// Key of the upload.
     pub key: String,
-    /// The version of the upload these outputs were made from: its S3 `ETag`, without quotes
-    /// (as S3 event records give it, as `eTag`); for a file, its identity, length and
-    /// modification time. A consumer that heard of a newer upload at the key can tell these
-    /// outputs from that one's.
-    pub version: String,
+    /// Which upload at the key these outputs were made from: its S3 `ETag`, unquoted, as S3
+    /// event records give it (`eTag`; not S3's `versionId`); for a file, its device, inode,
+    /// length and modification time. It tells uploads apart, not which is newer: a consumer
+    /// that has an event of another upload at the key knows these outputs are not of that one.
+    pub etag: String,
     /// Key of `analysis/K.json` in the output store.
     pub analysis_key: String,
     /// The renditions, largest first.
@@ -129,6 +129,10 @@ pub struct PhotoFailed {
     /// Key of the upload (cut at [`MAX_TEXT`]).
     #[serde(serialize_with = "clipped")]
     pub key: String,
+    /// Which upload failed, as [`PhotoAnalyzed::etag`]; absent when no object was read nor
+    /// described by the store (none at the key, a refused key or bucket).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
     /// Error class: `unsupported`, `decode`, `format_mismatch`, `limits`, `not_found`,
     /// `invalid_key`, `wrong_bucket`, ...
     pub kind: String,
@@ -208,6 +212,7 @@ mod tests {
         let failed = Message::PhotoFailed(PhotoFailed {
             bucket: hostile.clone(),
             key: format!("uploads/{hostile}"),
+            etag: None,
             kind: "invalid_key".into(),
             message: format!("{hostile:?}"),
         });
@@ -248,11 +253,13 @@ mod tests {
         let failed = Message::PhotoFailed(PhotoFailed {
             bucket: "b".into(),
             key: key.clone(),
+            etag: Some("0123456789abcdef0123456789abcdef".into()),
             kind: "decode".into(),
             message: "m".repeat(MAX_TEXT),
         });
         let value = serde_json::to_value(&failed).expect("serialises");
         assert_eq!(value["key"], key.as_str());
+        assert_eq!(value["etag"], "0123456789abcdef0123456789abcdef");
         assert_eq!(value["message"].as_str().map(str::len), Some(MAX_TEXT));
     }
 }

@@ -376,7 +376,7 @@ async fn an_upload_replaced_while_it_is_processed_ends_with_the_new_photo_s_outp
     let now = input.version(&upload.key).await.expect("version");
     assert_ne!(now, first, "uploaded again");
     assert_eq!(
-        announced["version"].as_str(),
+        announced["etag"].as_str(),
         now.as_deref(),
         "the version announced is the new upload's"
     );
