@@ -86,6 +86,7 @@ fuzz_target!(|data: &[u8]| {
                 let failed = Message::PhotoFailed(PhotoFailed {
                     bucket: bad.bucket,
                     key: bad.raw_key,
+                    etag: None,
                     kind: "invalid_key".into(),
                     message: bad.error.to_string(),
                 });

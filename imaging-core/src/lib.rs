@@ -36,7 +36,7 @@ pub use limits::{LimitExceeded, Limits};
 pub use metadata::{ExifFacts, Gps, Orientation};
 pub use orient::apply_orientation;
 pub use pixels::RgbImage;
-pub use print::{render_print, PrintFormat, PrintOptions, PrintRender};
+pub use print::{check_print_options, render_print, PrintFormat, PrintOptions, PrintRender};
 pub use rendition::{
     analyze, analyze_pixels, render_renditions, AnalysisImages, Crops, PhotoInfo, PixelAnalysis,
     Rendition, RenditionOptions, RenditionSet,

@@ -85,13 +85,18 @@ pub struct PrintRender {
     pub source_height: u32,
 }
 
-/// Renders `options.crop` of the photo in `bytes` at `options.width` x `options.height`.
-///
-/// Refused, before any pixel is decoded: an output over the limits, an empty crop, a turn that
-/// is not a multiple of 90, an output whose ratio differs from the crop's by more than
-/// [`PRINT_RATIO_TOLERANCE`]. Once the header (and the orientation) is read, still before
-/// any pixel is decoded: a crop that leaves the upright photo ([`ImagingError::Parameter`]).
-pub fn render_print(bytes: &[u8], options: &PrintOptions) -> Result<PrintRender> {
+/// Checks what can be checked of `options` without the photo: an output over the limits
+/// ([`ImagingError::Limits`]), an empty crop, a turn that is not 0, 90, 180 or 270, an output
+/// whose ratio differs from the crop's by more than [`PRINT_RATIO_TOLERANCE`], a JPEG quality
+/// outside 1..=100 ([`ImagingError::Parameter`]). A caller that must fetch the photo checks
+/// these first; [`render_print`] checks them again.
+pub fn check_print_options(options: &PrintOptions) -> Result<()> {
+    checked_shape(options).map(|_| ())
+}
+
+/// The checks of [`check_print_options`]; gives the turn as an orientation and the output's
+/// size before the turn, in the crop's frame.
+fn checked_shape(options: &PrintOptions) -> Result<(Orientation, u32, u32)> {
     let turn = match options.turn {
         0 => Orientation::Normal,
         90 => Orientation::Rotate90,
@@ -139,6 +144,17 @@ pub fn render_print(bytes: &[u8], options: &PrintOptions) -> Result<PrintRender>
             )));
         }
     }
+    Ok((turn, out_w, out_h))
+}
+
+/// Renders `options.crop` of the photo in `bytes` at `options.width` x `options.height`.
+///
+/// Refused, before any pixel is decoded: what [`check_print_options`] refuses; once the header
+/// (and the orientation) is read, still before any pixel is decoded, a crop that leaves the
+/// upright photo ([`ImagingError::Parameter`]).
+pub fn render_print(bytes: &[u8], options: &PrintOptions) -> Result<PrintRender> {
+    let (turn, out_w, out_h) = checked_shape(options)?;
+    let crop = options.crop;
 
     // The crop is checked from the header, before any pixel is decoded.
     let mut crop_fits = |upright_w: u32, upright_h: u32| {

@@ -165,6 +165,26 @@ def test_a_render_request_gives_the_print_file_and_render_done(aws, ingested, re
     drain(aws, "events")
 
 
+def test_a_wrong_ratio_is_refused_before_the_read_and_a_name_that_lies_is_refused(aws, ingested, render_emulator, tmp_path):
+    before = objects(aws, "photo-outputs")
+    # No such upload: refused for its ratio, so the original was never asked for.
+    skewed = sample_request("sns-render-requested.json") | {
+        "request_id": "render-skewed", "photo": "uploads/book/never-uploaded.jpg", "width": 2100, "height": 1000}
+    assert deliver(aws, tmp_path, render_emulator, skewed) == {"done": [], "failed": 1}
+    # PNG bytes under a .jpg name, as ingest refuses them.
+    aws["s3"].put_object(Bucket="photo-uploads", Key="uploads/book/disguised.jpg",
+                         Body=(PHOTOS / "broken/png_data_with_jpg_extension.jpg").read_bytes())
+    disguised = sample_request("sns-render-requested.json") | {
+        "request_id": "render-disguised", "photo": "uploads/book/disguised.jpg",
+        "placement": {"x": 0, "y": 0, "width": 100, "height": 100, "rot": 0}, "width": 100, "height": 100}
+    assert deliver(aws, tmp_path, render_emulator, disguised) == {"done": [], "failed": 1}
+    failures = {f["request_id"]: f for f in drain(aws, "failures")}
+    assert failures["render-skewed"]["kind"] == "parameter" and "ratio" in failures["render-skewed"]["message"]
+    assert failures["render-disguised"]["kind"] == "format_mismatch"
+    assert objects(aws, "photo-outputs") == before
+    assert drain(aws, "events") == []
+
+
 def test_a_crop_outside_the_photo_or_an_oversized_output_is_refused(aws, ingested, render_emulator, tmp_path):
     before = objects(aws, "photo-outputs")
     outside = sample_request("sns-render-requested.json") | {"request_id": "render-outside"}

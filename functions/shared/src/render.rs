@@ -8,7 +8,9 @@ use crate::messages::{Message, RenderDone};
 use crate::ports::{ObjectStore, Publisher, Retry};
 use crate::requests::{RenderFormat, RenderRequest, RequestError};
 use imaging_core::analysis::geometry::Rect;
-use imaging_core::{render_print, Limits, PrintFormat, PrintOptions};
+use imaging_core::{
+    check_extension, check_print_options, render_print, Limits, PrintFormat, PrintOptions,
+};
 use serde_json::Value;
 
 /// Settings of the render use-case.
@@ -127,12 +129,16 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
         format,
         limits: settings.limits,
     };
-    // The output size and key are checked before the original is even read.
+    // The output size, the rest of the options (crop, ratio, quality) and the key are checked
+    // before the original is even read.
     if let Err(e) = settings
         .limits
         .check_dimensions(request.width, request.height)
     {
         return Ok(Err(fail("limits", format!("output: {e}"))));
+    }
+    if let Err(e) = check_print_options(&options) {
+        return Ok(Err(fail(e.kind(), e.to_string())));
     }
     let key = render_key(relative, &request, format);
     if let Err(e) = check_length(&key) {
@@ -149,9 +155,18 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
         Err(e) => return Err(e.into()),
     };
     let job = options.clone();
-    let rendered = tokio::task::spawn_blocking(move || render_print(&bytes, &job))
-        .await
-        .map_err(|e| TransientError::Task(e.to_string()))?;
+    let extension = std::path::Path::new(relative)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_string();
+    // As ingest does: bytes that are not what the name says are refused (`format_mismatch`).
+    let rendered = tokio::task::spawn_blocking(move || {
+        check_extension(&bytes, &extension)?;
+        render_print(&bytes, &job)
+    })
+    .await
+    .map_err(|e| TransientError::Task(e.to_string()))?;
     let rendered = match rendered {
         Ok(r) => r,
         Err(e) => return Ok(Err(fail(e.kind(), e.to_string()))),

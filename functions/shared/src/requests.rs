@@ -20,6 +20,12 @@ pub const MAX_PHOTOS: usize = 10_000;
 pub const MAX_SLOTS: usize = 5_000;
 /// Most slots on one surface (the placement search is cubic in a surface's slots).
 pub const MAX_SLOTS_PER_SURFACE: usize = 100;
+/// Largest page or slot side of a layout request, in pixels at the page's dpi (a 300-dpi page
+/// of 85 m): beyond, a size is a mistake, and sizes and dpi stay where the print figures
+/// (`effective_dpi`) are finite.
+pub const MAX_SIDE_PX: f64 = 1_000_000.0;
+/// Highest page dpi of a layout request.
+pub const MAX_DPI: f64 = 10_000.0;
 
 /// Why a request is refused: what the failure topic says.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -211,10 +217,17 @@ impl LayoutRequest {
                 ));
             }
             let p = &s.page;
-            for (name, v) in [("width", p.width), ("height", p.height), ("dpi", p.dpi)] {
-                if !(v.is_finite() && v > 0.0) {
-                    return Err(format!("surfaces[{i}].page.{name} must be positive"));
+            for (name, v) in [("width", p.width), ("height", p.height)] {
+                if !(1.0..=MAX_SIDE_PX).contains(&v) {
+                    return Err(format!(
+                        "surfaces[{i}].page.{name} must be 1 to {MAX_SIDE_PX} px"
+                    ));
                 }
+            }
+            if !(p.dpi > 0.0 && p.dpi <= MAX_DPI) {
+                return Err(format!(
+                    "surfaces[{i}].page.dpi must be above 0 and at most {MAX_DPI}"
+                ));
             }
             if s.slots.len() > MAX_SLOTS_PER_SURFACE {
                 return Err(format!(
@@ -226,6 +239,10 @@ impl LayoutRequest {
                 let at = format!("surfaces[{i}].slots[{j}]");
                 if ![slot.x, slot.y, slot.rot].iter().all(|v| v.is_finite()) {
                     return Err(format!("{at}: x, y and rot must be numbers"));
+                }
+                if !(1.0..=MAX_SIDE_PX).contains(&slot.w) || !(1.0..=MAX_SIDE_PX).contains(&slot.h)
+                {
+                    return Err(format!("{at}: w and h must be 1 to {MAX_SIDE_PX} px"));
                 }
                 if slot.ratio().is_none() {
                     return Err(format!(
@@ -415,6 +432,16 @@ mod tests {
         assert!(e.message.contains("rotation"), "{e}");
         let e = mutate(&|v| v["surfaces"][0]["page"]["dpi"] = json!(-1));
         assert!(e.message.contains("dpi"), "{e}");
+        // Sizes and dpi that would make the print figures infinite.
+        let e = mutate(&|v| v["surfaces"][0]["page"]["dpi"] = json!(1e300));
+        assert!(e.message.contains("page.dpi"), "{e}");
+        let e = mutate(&|v| {
+            v["surfaces"][0]["slots"][0]["w"] = json!(1e-10);
+            v["surfaces"][0]["slots"][0]["h"] = json!(1e-10);
+        });
+        assert!(e.message.contains("slots[0]: w and h"), "{e}");
+        let e = mutate(&|v| v["surfaces"][0]["page"]["width"] = json!(2e6));
+        assert!(e.message.contains("page.width"), "{e}");
         let e = mutate(&|v| {
             v["surfaces"][0]["slots"] = json!(vec![json!({"x": 0, "y": 0, "w": 10, "h": 10}); 101])
         });
