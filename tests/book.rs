@@ -147,6 +147,16 @@ fn refused_requests_exit_2_with_the_failure_and_store_nothing() {
     assert_eq!(failed[0]["type"], "layout.failed");
     assert_eq!(failed[0]["kind"], "unknown_photo");
     assert!(!out.join("layouts").exists());
+    // A key whose analysis key would be over S3's 1,024 bytes was never ingested: unknown too.
+    let long = format!("{}.jpg", "k".repeat(1011));
+    let long = write(
+        &out,
+        "long.json",
+        &book_request("req-4", &["hopper.jpg", &long]),
+    );
+    let (code, _, failed) = run(&["layout", &long, "--store", &store]);
+    assert_eq!(code, 2);
+    assert_eq!(failed[0]["kind"], "unknown_photo", "{}", failed[0]);
     let mut bad = book_request("req-3", &["hopper.jpg"]);
     bad["surfaces"][0]["slots"][0]["h"] = json!(-5);
     let bad = write(&out, "bad.json", &bad);

@@ -7,11 +7,11 @@ use lambda_runtime::{service_fn, tracing, Error, LambdaEvent};
 use photo_suite_functions::aws::{clients_from_env, S3Client, S3Store, SnsTopics};
 use photo_suite_functions::config::{kept_memory_bytes, IngestConfig};
 use photo_suite_functions::events::uploads;
-use photo_suite_functions::ingest::{ingest_upload, IngestSettings, Outcome, TransientError};
+use photo_suite_functions::ingest::{
+    ingest_upload, refuse_bad_record, IngestSettings, Outcome, TransientError,
+};
 use photo_suite_functions::logged;
-use photo_suite_functions::messages::{Message, PhotoFailed};
 use photo_suite_functions::metrics::IngestMetrics;
-use photo_suite_functions::ports::Publisher;
 use serde_json::{json, Value};
 
 /// Everything built once per cold start.
@@ -35,15 +35,11 @@ impl App {
             let upload = match record {
                 Ok(upload) => upload,
                 Err(bad) => {
-                    let failure = PhotoFailed {
-                        bucket: bad.bucket,
-                        key: bad.raw_key,
-                        etag: None,
-                        kind: "invalid_key".into(),
-                        message: bad.error.to_string(),
-                    };
-                    self.topics.publish(&Message::PhotoFailed(failure)).await?;
-                    metrics.failed += 1;
+                    let refused = refuse_bad_record(&bad, &self.topics, &self.settings).await;
+                    match refused.map_err(|e| Error::from(e.to_string()))? {
+                        Outcome::Skipped => skipped += 1,
+                        _ => metrics.failed += 1,
+                    }
                     continue;
                 }
             };

@@ -1,7 +1,11 @@
 //! The ingest use-case: one uploaded photo in, renditions + analysis out, announced on a topic.
 //! The same code runs in the `ingest` Lambda (S3 + SNS) and in `photo-suite ingest` (folders).
 
-use crate::keys::{analysis_key, check_length, check_safe, output_keys, rendition_key, KeyError};
+use crate::events::BadRecord;
+use crate::keys::{
+    analysis_key, check_length, check_safe, decode_event_key_lossy, output_keys, rendition_key,
+    KeyError,
+};
 use crate::messages::{Message, PhotoAnalyzed, PhotoFailed, StoredRendition};
 use crate::ports::{Fetched, ObjectStore, PublishError, Publisher, Retry, StoreError};
 use imaging_core::{check_extension, render_renditions, RenditionOptions, RenditionSet};
@@ -106,23 +110,8 @@ where
     O: ObjectStore,
     P: Publisher,
 {
-    let fail = |kind: &str, message: String| failure(upload, kind, message);
-    if let Some(expected) = settings
-        .input_bucket
-        .as_ref()
-        .filter(|b| **b != upload.bucket)
-    {
-        let message = format!(
-            "the event names bucket {:?}; this function reads only {expected:?}",
-            upload.bucket
-        );
-        publisher
-            .publish(&Message::PhotoFailed(fail("wrong_bucket", message.clone())))
-            .await?;
-        return Ok(Outcome::Failed {
-            kind: "wrong_bucket".into(),
-            message,
-        });
+    if let Some(refused) = refuse_other_bucket(upload, publisher, settings).await? {
+        return Ok(refused);
     }
     let Some(relative) = upload.key.strip_prefix(&settings.input_prefix) else {
         return Ok(Outcome::Skipped);
@@ -132,13 +121,7 @@ where
     }
     if let Err(e) = check_safe(relative).and_then(|()| check_output_keys(relative, settings)) {
         // Nothing may be written for such a key; there is nothing of ours to clean either.
-        publisher
-            .publish(&Message::PhotoFailed(fail("invalid_key", e.to_string())))
-            .await?;
-        return Ok(Outcome::Failed {
-            kind: "invalid_key".into(),
-            message: e.to_string(),
-        });
+        return publish_refusal(publisher, upload, "invalid_key", e.to_string()).await;
     }
 
     let mut timings = Timings::default();
@@ -165,6 +148,71 @@ where
         format!("changed while processed, in each of {MAX_ROUNDS} rounds"),
     )
     .into())
+}
+
+/// Refuses, as `wrong_bucket` (published), an upload in another bucket than the one this
+/// function reads, when that is set; `None` for an upload in the right bucket.
+async fn refuse_other_bucket<P: Publisher>(
+    upload: &Upload,
+    publisher: &P,
+    settings: &IngestSettings,
+) -> Result<Option<Outcome>, TransientError> {
+    let Some(expected) = settings
+        .input_bucket
+        .as_ref()
+        .filter(|b| **b != upload.bucket)
+    else {
+        return Ok(None);
+    };
+    let message = format!(
+        "the event names bucket {:?}; this function reads only {expected:?}",
+        upload.bucket
+    );
+    Ok(Some(
+        publish_refusal(publisher, upload, "wrong_bucket", message).await?,
+    ))
+}
+
+/// Publishes `photo.failed` of `kind` for `upload`, of which nothing was read.
+async fn publish_refusal<P: Publisher>(
+    publisher: &P,
+    upload: &Upload,
+    kind: &str,
+    message: String,
+) -> Result<Outcome, TransientError> {
+    publisher
+        .publish(&Message::PhotoFailed(failure(
+            upload,
+            kind,
+            message.clone(),
+        )))
+        .await?;
+    Ok(Outcome::Failed {
+        kind: kind.into(),
+        message,
+    })
+}
+
+/// Handles a record whose key could not be decoded ([`BadRecord`]) as one whose key could:
+/// `wrong_bucket` when it names another bucket than the one this function reads; skipped when
+/// its key (decoded as far as it goes) is outside the input prefix; else `invalid_key`, with
+/// the key as the event wrote it. Nothing is read.
+pub async fn refuse_bad_record<P: Publisher>(
+    bad: &BadRecord,
+    publisher: &P,
+    settings: &IngestSettings,
+) -> Result<Outcome, TransientError> {
+    let upload = Upload {
+        bucket: bad.bucket.clone(),
+        key: bad.raw_key.clone(),
+    };
+    if let Some(refused) = refuse_other_bucket(&upload, publisher, settings).await? {
+        return Ok(refused);
+    }
+    if !decode_event_key_lossy(&bad.raw_key).starts_with(&settings.input_prefix) {
+        return Ok(Outcome::Skipped);
+    }
+    publish_refusal(publisher, &upload, "invalid_key", bad.error.to_string()).await
 }
 
 /// Announces what a round left: the outputs (`photo.analyzed`) or the failure (`photo.failed`).

@@ -40,8 +40,26 @@ pub fn check_length(key: &str) -> Result<(), KeyError> {
 /// Decodes a key as S3 writes it in event notifications: `+` is a space, `%XX` a byte, and the
 /// bytes are UTF-8.
 pub fn decode_event_key(raw: &str) -> Result<String, KeyError> {
+    let (bytes, well_formed) = unescape(raw);
+    if !well_formed {
+        return Err(KeyError::BadEscape(raw.to_string()));
+    }
+    String::from_utf8(bytes).map_err(|_| KeyError::NotUtf8(raw.to_string()))
+}
+
+/// [`decode_event_key`] as far as it goes: a malformed escape is kept as written and bytes that
+/// are not UTF-8 become U+FFFD. For telling where a key that cannot be decoded lies (its
+/// prefix), never for naming an object.
+pub fn decode_event_key_lossy(raw: &str) -> String {
+    String::from_utf8_lossy(&unescape(raw).0).into_owned()
+}
+
+/// The bytes `raw` stands for (`+` a space, `%XX` a byte), and whether every `%` was followed
+/// by two hex digits (a `%` that is not is kept as it is).
+fn unescape(raw: &str) -> (Vec<u8>, bool) {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
+    let mut well_formed = true;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -53,16 +71,23 @@ pub fn decode_event_key(raw: &str) -> Result<String, KeyError> {
                     .get(i + 1..i + 3)
                     .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                     .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| KeyError::BadEscape(raw.to_string()))?;
-                out.push(hex);
-                i += 2;
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 2;
+                    }
+                    None => {
+                        out.push(b'%');
+                        well_formed = false;
+                    }
+                }
             }
             b => out.push(b),
         }
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| KeyError::NotUtf8(raw.to_string()))
+    (out, well_formed)
 }
 
 /// Checks that a key is a relative path of normal components (no `..`, `.`, empty parts,
@@ -127,6 +152,13 @@ mod tests {
             decode_event_key("%FF%FE"),
             Err(KeyError::NotUtf8(_))
         ));
+        // As far as it goes: bad escapes kept as written, other bytes as U+FFFD.
+        assert_eq!(
+            decode_event_key_lossy("up+loads/50%.jpg"),
+            "up loads/50%.jpg"
+        );
+        assert_eq!(decode_event_key_lossy("a%2Bb%zz%+1"), "a+b%zz% 1");
+        assert_eq!(decode_event_key_lossy("caf%C3%A9%FF"), "café\u{fffd}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! code runs in the `layout` Lambda (S3 + SNS) and in `photo-suite layout` (a folder).
 
 use crate::ingest::TransientError;
-use crate::keys::analysis_key;
+use crate::keys::{analysis_key, check_length};
 use crate::messages::{LayoutReady, Message};
 use crate::plan::{plan, PhotoFacts, Plan, PlanSettings, PrintQuality};
 use crate::ports::{ObjectStore, Publisher, Retry, StoreError};
@@ -172,7 +172,13 @@ async fn read_facts<S: ObjectStore>(
             let Some(relative) = key.strip_prefix(prefix).filter(|r| !r.is_empty()) else {
                 return Ok(None);
             };
-            match store.get(&analysis_key(relative), MAX_ANALYSIS_BYTES).await {
+            let analysis = analysis_key(relative);
+            // An analysis key longer than S3 takes was never written (ingest refuses such a
+            // photo as invalid_key): the photo is unknown, not its analysis unreadable.
+            if check_length(&analysis).is_err() {
+                return Ok(None);
+            }
+            match store.get(&analysis, MAX_ANALYSIS_BYTES).await {
                 Ok(read) => Ok(Some(read.bytes)),
                 Err(e) if e.not_found => Ok(None),
                 Err(e) => Err(e),

@@ -8,9 +8,11 @@
 //! replaced or deleted while they are processed (`BusyStore`, after a read), even by an upload
 //! whose own event ends first: the key ends with the outputs of the photo at it.
 
+use photo_suite_functions::events::BadRecord;
 use photo_suite_functions::ingest::{
-    ingest_upload, IngestSettings, Outcome, TransientError, Upload,
+    ingest_upload, refuse_bad_record, IngestSettings, Outcome, TransientError, Upload,
 };
+use photo_suite_functions::keys::KeyError;
 use photo_suite_functions::layout::{run_layout, LayoutOutcome, LayoutSettings};
 use photo_suite_functions::local::{FileTopics, FolderStore, MemoryTopics};
 use photo_suite_functions::ports::{Fetched, ObjectStore, Retry, StoreError, TooLarge, Topic};
@@ -920,5 +922,54 @@ async fn an_analysis_over_a_megabyte_is_reported_not_read() {
         matches!(&outcome, Ok(LayoutOutcome::Failed(e)) if e.kind == "bad_analysis"
             && e.message.contains("over the limit of 1048576")),
         "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_record_whose_key_cannot_be_decoded_is_checked_for_its_bucket_and_prefix_first() {
+    let settings = IngestSettings {
+        input_bucket: Some("uploads-bucket".into()),
+        ..settings()
+    };
+    let bad = |bucket: &str, raw: &str| BadRecord {
+        bucket: bucket.into(),
+        raw_key: raw.into(),
+        error: KeyError::BadEscape(raw.into()),
+    };
+    let refused = |outcome: Result<Outcome, TransientError>| match outcome {
+        Ok(Outcome::Failed { kind, .. }) => kind,
+        other => panic!("{other:?}"),
+    };
+    // Another bucket: wrong_bucket, as for a key that decodes.
+    let topics = MemoryTopics::default();
+    let outcome = refuse_bad_record(&bad("evil", "uploads/x%zz.jpg"), &topics, &settings).await;
+    assert_eq!(refused(outcome), "wrong_bucket");
+    let messages = topics.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].1.contains("\"wrong_bucket\""),
+        "{}",
+        messages[0].1
+    );
+    // Outside the input prefix: not ours, nothing said.
+    let topics = MemoryTopics::default();
+    let outcome = refuse_bad_record(&bad("uploads-bucket", "other/50%"), &topics, &settings).await;
+    assert!(matches!(outcome, Ok(Outcome::Skipped)), "{outcome:?}");
+    assert!(topics.messages().is_empty());
+    // Ours: invalid_key, naming the key as the event wrote it.
+    let topics = MemoryTopics::default();
+    let outcome = refuse_bad_record(
+        &bad("uploads-bucket", "uploads/50%.jpg"),
+        &topics,
+        &settings,
+    )
+    .await;
+    assert_eq!(refused(outcome), "invalid_key");
+    let messages = topics.messages();
+    assert_eq!(messages.len(), 1);
+    let failed: serde_json::Value = serde_json::from_str(&messages[0].1).expect("JSON");
+    assert_eq!(
+        (failed["kind"].as_str(), failed["key"].as_str()),
+        (Some("invalid_key"), Some("uploads/50%.jpg"))
     );
 }
