@@ -131,6 +131,14 @@ fn layout_reads_what_ingest_wrote_and_stores_the_same_bytes_twice() {
         first,
         "idempotent"
     );
+    // Delivered again once a photo's analysis is gone: refused, and the earlier layout goes.
+    std::fs::remove_file(out.join(format!("analysis/{}.json", KEYS[0]))).expect("analysis");
+    let (code, _, failed) = run(&["layout", &request, "--store", &store]);
+    assert_eq!(
+        (code, failed[0]["kind"].as_str()),
+        (2, Some("unknown_photo"))
+    );
+    assert!(!path.exists(), "the earlier layout is withdrawn");
 }
 
 #[test]
@@ -233,6 +241,14 @@ fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
         worst <= 24,
         "render differs from the turned top half by {worst} levels"
     );
+
+    // Delivered again once the original is gone: refused, and the earlier file goes too.
+    let empty = out.join("no-photos");
+    std::fs::create_dir_all(&empty).expect("folder");
+    let empty = empty.to_string_lossy().into_owned();
+    let (code, _, failed) = run(&["render", &path, "--photos", &empty, "--store", &store]);
+    assert_eq!((code, failed[0]["kind"].as_str()), (2, Some("not_found")));
+    assert!(!out.join(&key).exists(), "the earlier render is withdrawn");
 
     let mut outside = request.clone();
     outside["placement"]["y"] = json!(h);

@@ -38,7 +38,7 @@ pub enum LayoutOutcome {
         /// The layout's key.
         key: String,
     },
-    /// Refused; `layout.failed` published, nothing stored.
+    /// Refused; `layout.failed` published, nothing stored (an earlier delivery's layout removed).
     Failed(RequestError),
 }
 
@@ -98,13 +98,14 @@ async fn layout<S: ObjectStore, P: Publisher>(
         message,
         request_id: Some(request.request_id.clone()),
     };
+    let key = layout_key(&request.book_id, &request.request_id);
     let plan_settings = match request.plan_settings(settings.plan) {
         Ok(s) => s,
-        Err(e) => return Ok(Err(e)),
+        Err(e) => return e.withdrawing(store, &key).await,
     };
     let facts = match read_facts(&request.photos, store, &settings.input_prefix).await? {
         Ok(facts) => facts,
-        Err((kind, message)) => return Ok(Err(fail(kind, message))),
+        Err((kind, message)) => return fail(kind, message).withdrawing(store, &key).await,
     };
     let plan = plan(&facts, &request.surfaces, &plan_settings);
     let document = LayoutDocument {
@@ -114,14 +115,15 @@ async fn layout<S: ObjectStore, P: Publisher>(
         settings: plan_settings,
         plan: &plan,
     };
-    let key = layout_key(&request.book_id, &request.request_id);
     let mut json =
         serde_json::to_vec_pretty(&document).map_err(|e| StoreError::permanent("put", &key, e))?;
     json.push(b'\n');
     match store.put(&key, json, "application/json").await {
         Ok(()) => {}
         // Refused by the store for good (access denied, ...): the caller hears of it.
-        Err(e) if e.retry == Retry::Permanent => return Ok(Err(fail("output", e.to_string()))),
+        Err(e) if e.retry == Retry::Permanent => {
+            return fail("output", e.to_string()).withdrawing(store, &key).await
+        }
         Err(e) => return Err(e.into()),
     }
     let filled: Vec<_> = plan

@@ -31,7 +31,7 @@ pub enum RenderOutcome {
         /// The render's key.
         key: String,
     },
-    /// Refused; `render.failed` published, nothing stored.
+    /// Refused; `render.failed` published, nothing stored (an earlier delivery's file removed).
     Failed(RequestError),
 }
 
@@ -142,15 +142,19 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
     }
     let key = render_key(relative, &request, format);
     if let Err(e) = check_length(&key) {
+        // No object can have such a key: nothing to withdraw.
         return Ok(Err(fail("invalid_key", e.to_string())));
     }
     let limit = settings.limits.max_input_bytes;
     let bytes = match input.get(&request.photo, limit).await.map(|f| f.bytes) {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(too_large)) => return Ok(Err(fail("limits", too_large.describe("input", limit)))),
+        Ok(Err(too_large)) => {
+            let refusal = fail("limits", too_large.describe("input", limit));
+            return refusal.withdrawing(output, &key).await;
+        }
         Err(e) if e.retry == Retry::Permanent => {
             let kind = if e.not_found { "not_found" } else { "input" };
-            return Ok(Err(fail(kind, e.to_string())));
+            return fail(kind, e.to_string()).withdrawing(output, &key).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -169,7 +173,11 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
     .map_err(|e| TransientError::Task(e.to_string()))?;
     let rendered = match rendered {
         Ok(r) => r,
-        Err(e) => return Ok(Err(fail(e.kind(), e.to_string()))),
+        Err(e) => {
+            return fail(e.kind(), e.to_string())
+                .withdrawing(output, &key)
+                .await
+        }
     };
     for warning in &rendered.warnings {
         tracing::warn!(photo = %request.photo, "{warning}");
@@ -181,7 +189,11 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
     {
         Ok(()) => {}
         // Refused by the store for good (access denied, ...): the caller hears of it.
-        Err(e) if e.retry == Retry::Permanent => return Ok(Err(fail("output", e.to_string()))),
+        Err(e) if e.retry == Retry::Permanent => {
+            return fail("output", e.to_string())
+                .withdrawing(output, &key)
+                .await
+        }
         Err(e) => return Err(e.into()),
     }
     publisher

@@ -5,10 +5,11 @@
 //! request's id when it has one.
 
 use crate::events::MalformedEvent;
+use crate::ingest::TransientError;
 use crate::keys::check_safe;
 use crate::messages::{Message, RequestFailed};
 use crate::plan::{PlanOverrides, PlanSettings, Surface};
-use crate::ports::{PublishError, Publisher};
+use crate::ports::{ObjectStore, PublishError, Publisher, Retry};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -40,6 +41,26 @@ pub struct RequestError {
 }
 
 impl RequestError {
+    /// This refusal, once whatever an earlier delivery of the request stored at `key` is
+    /// removed: a request that succeeded once and is refused when delivered again (its photo
+    /// failed or went since) leaves no output that its last message denies, as ingest removes
+    /// a failed photo's outputs. A delete the store refuses for good is logged; a passing
+    /// fault is returned, for a retry.
+    pub async fn withdrawing<S: ObjectStore>(
+        self,
+        store: &S,
+        key: &str,
+    ) -> Result<Result<String, RequestError>, TransientError> {
+        match store.delete(key).await {
+            Ok(()) => {}
+            Err(e) if e.retry == Retry::Permanent => {
+                tracing::error!(key, "cannot remove the output of an earlier delivery: {e}");
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Err(self))
+    }
+
     /// Logs the refusal and publishes it on the failure topic as the message `wrap` makes
     /// (`Message::LayoutFailed`, `Message::RenderFailed`).
     pub async fn report<P: Publisher>(
