@@ -234,6 +234,13 @@ def load_upright(path: Path) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
+def gamma_rung(rgb: np.ndarray, gamma: float) -> np.ndarray:
+    """A rung of the brightness ladder: gamma on the values normalised to 0..1, per channel."""
+    if gamma == 1:
+        return rgb
+    return np.clip(np.power(rgb / 255.0, gamma) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 def largest_crop(w: int, h: int, rw: int, rh: int) -> tuple[int, int]:
     """The largest crop of ratio rw:rh that fits a w x h image."""
     if w * rh >= h * rw:  # image wider than the ratio: full height
@@ -534,11 +541,10 @@ def run(tmp: Path, notes: dict[str, str], t0: float) -> int:
             for sigma in BLUR_SIGMAS:
                 img = cv2.GaussianBlur(rgb, (0, 0), sigmaX=sigma) if sigma else rgb
                 Image.fromarray(img).save(variants / "quality" / f"{safe}__blur{sigma}.jpg", quality=92)
-            norm = rgb.astype(np.float64) / 255.0
             for g in GAMMAS:
                 if g == 1:
                     continue  # gamma 1 is the blur-0 variant
-                img = np.clip(np.power(norm, g) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+                img = gamma_rung(rgb, g)
                 Image.fromarray(img).save(variants / "quality" / f"{safe}__gamma{g}.jpg", quality=92)
 
         if not key.startswith("broken/"):

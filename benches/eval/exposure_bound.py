@@ -85,12 +85,6 @@ def statistics(rgb8: np.ndarray) -> np.ndarray:
     return np.log2(-np.log(v))
 
 
-def rung(rgb8: np.ndarray, gamma: float) -> np.ndarray:
-    if gamma == 1:
-        return rgb8
-    return np.clip(np.power(rgb8 / 255.0, gamma) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-
-
 class Ladder:
     """One photo's rungs: their statistics (rows in GAMMAS order) and the correct rung."""
 
@@ -179,7 +173,7 @@ def main() -> int:
             groups_seen.add(group)
         im = Image.fromarray(rgb)
         im.thumbnail((WORK_SIDE, WORK_SIDE), Image.LANCZOS)
-        images = [rung(np.asarray(im), g) for g in GAMMAS]
+        images = [ev.gamma_rung(np.asarray(im), g) for g in GAMMAS]
         ladders.append(Ladder(key, np.array([statistics(x) for x in images]),
                               ev.correct_gamma(key, notes)))
         rungs[key] = images

@@ -121,7 +121,7 @@ where
     }
     if let Err(e) = check_safe(relative).and_then(|()| check_output_keys(relative, settings)) {
         // Nothing may be written for such a key; there is nothing of ours to clean either.
-        return publish_refusal(publisher, upload, "invalid_key", e.to_string()).await;
+        return publish_failure(publisher, failure(upload, "invalid_key", e.to_string())).await;
     }
 
     let mut timings = Timings::default();
@@ -168,29 +168,8 @@ async fn refuse_other_bucket<P: Publisher>(
         "the event names bucket {:?}; this function reads only {expected:?}",
         upload.bucket
     );
-    Ok(Some(
-        publish_refusal(publisher, upload, "wrong_bucket", message).await?,
-    ))
-}
-
-/// Publishes `photo.failed` of `kind` for `upload`, of which nothing was read.
-async fn publish_refusal<P: Publisher>(
-    publisher: &P,
-    upload: &Upload,
-    kind: &str,
-    message: String,
-) -> Result<Outcome, TransientError> {
-    publisher
-        .publish(&Message::PhotoFailed(failure(
-            upload,
-            kind,
-            message.clone(),
-        )))
-        .await?;
-    Ok(Outcome::Failed {
-        kind: kind.into(),
-        message,
-    })
+    let refused = failure(upload, "wrong_bucket", message);
+    Ok(Some(publish_failure(publisher, refused).await?))
 }
 
 /// Handles a record whose key could not be decoded ([`BadRecord`]) as one whose key could:
@@ -212,7 +191,11 @@ pub async fn refuse_bad_record<P: Publisher>(
     if !decode_event_key_lossy(&bad.raw_key).starts_with(&settings.input_prefix) {
         return Ok(Outcome::Skipped);
     }
-    publish_refusal(publisher, &upload, "invalid_key", bad.error.to_string()).await
+    publish_failure(
+        publisher,
+        failure(&upload, "invalid_key", bad.error.to_string()),
+    )
+    .await
 }
 
 /// Announces what a round left: the outputs (`photo.analyzed`) or the failure (`photo.failed`).
@@ -312,17 +295,7 @@ async fn one_round<I: ObjectStore, O: ObjectStore>(
 
     let started = Instant::now();
     let options = settings.renditions.clone();
-    let extension = std::path::Path::new(relative)
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_string();
-    let result = tokio::task::spawn_blocking(move || {
-        check_extension(&bytes, &extension)?;
-        render_renditions(&bytes, &options)
-    })
-    .await
-    .map_err(|e| TransientError::Task(e.to_string()))?;
+    let result = process_named(relative, bytes, move |b| render_renditions(b, &options)).await?;
     timings.process += started.elapsed();
     let set = match result {
         Ok(set) => set,
@@ -353,6 +326,31 @@ async fn one_round<I: ObjectStore, O: ObjectStore>(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Runs `process` on `bytes` on a blocking thread, once they are checked against the extension
+/// of `name`: bytes that are not in the format the name says are refused
+/// (`format_mismatch`, see [`check_extension`]).
+pub(crate) async fn process_named<T, F>(
+    name: &str,
+    bytes: Vec<u8>,
+    process: F,
+) -> Result<imaging_core::Result<T>, TransientError>
+where
+    T: Send + 'static,
+    F: FnOnce(&[u8]) -> imaging_core::Result<T> + Send + 'static,
+{
+    let extension = std::path::Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_string();
+    tokio::task::spawn_blocking(move || {
+        check_extension(&bytes, &extension)?;
+        process(&bytes)
+    })
+    .await
+    .map_err(|e| TransientError::Task(e.to_string()))
 }
 
 /// A `photo.failed` for `upload`.
@@ -414,18 +412,29 @@ pub async fn remove_outputs<O: ObjectStore>(
     sizes: &[u32],
 ) -> Result<(), StoreError> {
     for key in output_keys(relative, sizes) {
-        match output.delete(&key).await {
-            Ok(()) => {}
-            Err(e) if e.retry == Retry::Permanent => {
-                tracing::error!(key = %key, "cannot remove an output of a failed photo: {e}");
-            }
-            Err(e) => return Err(e),
-        }
+        remove_output(output, &key, "an output of a failed photo").await?;
     }
     Ok(())
 }
 
-/// Publishes `photo.failed` (the outputs are already removed).
+/// Deletes `key` (`what` it is, for the log): a delete the store refuses for good is logged
+/// and skipped; a passing fault is returned, for a retry.
+pub(crate) async fn remove_output<O: ObjectStore>(
+    output: &O,
+    key: &str,
+    what: &str,
+) -> Result<(), StoreError> {
+    match output.delete(key).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.retry == Retry::Permanent => {
+            tracing::error!(key, "cannot remove {what}: {e}");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Logs and publishes `photo.failed` (the outputs are already removed, or there were none).
 async fn publish_failure<P: Publisher>(
     publisher: &P,
     failure: PhotoFailed,

@@ -2,15 +2,13 @@
 //! original at print resolution, stored under `renders/` and announced by `render.done`. The
 //! same code runs in the `render` Lambda and in `photo-suite render`.
 
-use crate::ingest::TransientError;
+use crate::ingest::{process_named, TransientError};
 use crate::keys::check_length;
 use crate::messages::{Message, RenderDone};
 use crate::ports::{ObjectStore, Publisher, Retry};
 use crate::requests::{RenderFormat, RenderRequest, RequestError};
 use imaging_core::analysis::geometry::Rect;
-use imaging_core::{
-    check_extension, check_print_options, render_print, Limits, PrintFormat, PrintOptions,
-};
+use imaging_core::{check_print_options, render_print, Limits, PrintFormat, PrintOptions};
 use serde_json::Value;
 
 /// Settings of the render use-case.
@@ -159,18 +157,8 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
         Err(e) => return Err(e.into()),
     };
     let job = options.clone();
-    let extension = std::path::Path::new(relative)
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_string();
     // As ingest does: bytes that are not what the name says are refused (`format_mismatch`).
-    let rendered = tokio::task::spawn_blocking(move || {
-        check_extension(&bytes, &extension)?;
-        render_print(&bytes, &job)
-    })
-    .await
-    .map_err(|e| TransientError::Task(e.to_string()))?;
+    let rendered = process_named(relative, bytes, move |b| render_print(b, &job)).await?;
     let rendered = match rendered {
         Ok(r) => r,
         Err(e) => {

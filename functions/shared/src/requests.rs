@@ -5,11 +5,11 @@
 //! request's id when it has one.
 
 use crate::events::MalformedEvent;
-use crate::ingest::TransientError;
+use crate::ingest::{remove_output, TransientError};
 use crate::keys::check_safe;
 use crate::messages::{Message, RequestFailed};
 use crate::plan::{PlanOverrides, PlanSettings, Surface};
-use crate::ports::{ObjectStore, PublishError, Publisher, Retry};
+use crate::ports::{ObjectStore, PublishError, Publisher};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -51,13 +51,7 @@ impl RequestError {
         store: &S,
         key: &str,
     ) -> Result<Result<String, RequestError>, TransientError> {
-        match store.delete(key).await {
-            Ok(()) => {}
-            Err(e) if e.retry == Retry::Permanent => {
-                tracing::error!(key, "cannot remove the output of an earlier delivery: {e}");
-            }
-            Err(e) => return Err(e.into()),
-        }
+        remove_output(store, key, "the output of an earlier delivery").await?;
         Ok(Err(self))
     }
 
