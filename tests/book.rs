@@ -55,6 +55,20 @@ const KEYS: [&str; 9] = [
     "two_people_obama_biden.jpg",
 ];
 
+/// SHA-256 of the file at `path`, as `sha256sum` (coreutils) prints it.
+fn sha256sum(path: &Path) -> String {
+    let output = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum runs");
+    assert!(output.status.success());
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .next()
+        .expect("a digest")
+        .to_string()
+}
+
 fn book_request(request_id: &str, photos: &[&str]) -> Value {
     json!({"type": "layout.requested", "request_id": request_id, "book_id": "book-1",
            "photos": photos,
@@ -97,6 +111,11 @@ fn layout_reads_what_ingest_wrote_and_stores_the_same_bytes_twice() {
         photo("curie_portrait_orientation6.jpg"),
     );
     assert!(a["duplicate_group"].is_u64() && a["duplicate_group"] == b["duplicate_group"]);
+    // Each photo names the file its analysis was made from, for render requests to name.
+    for key in KEYS {
+        let file = photos_dir().join("faces").join(key);
+        assert_eq!(photo(key)["sha256"], sha256sum(&file), "{key}");
+    }
     let numbers: Vec<u64> = layout["surfaces"]
         .as_array()
         .expect("surfaces")
@@ -207,6 +226,8 @@ fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
     let (code, done, failed) = run(&["render", &path, "--photos", &faces, "--store", &store]);
     assert_eq!((code, failed.len()), (0, 0), "{failed:?}");
     let key = done[0]["render_key"].as_str().expect("key").to_string();
+    let original = photos_dir().join("faces/curie_portrait_orientation6.jpg");
+    assert_eq!(done[0]["sha256"], sha256sum(&original));
     assert!(
         key.starts_with("renders/curie_portrait_orientation6.jpg/") && key.ends_with(".png"),
         "{key}"
@@ -249,6 +270,15 @@ fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
     let (code, _, failed) = run(&["render", &path, "--photos", &empty, "--store", &store]);
     assert_eq!((code, failed[0]["kind"].as_str()), (2, Some("not_found")));
     assert!(!out.join(&key).exists(), "the earlier render is withdrawn");
+
+    // A request naming the SHA-256 of another file than the one at the key: refused.
+    let mut changed = request.clone();
+    changed["sha256"] = json!(sha256sum(&photos_dir().join("faces/curie_portrait.jpg")));
+    let path = write(&out, "changed.json", &changed);
+    let (code, done, failed) = run(&["render", &path, "--photos", &faces, "--store", &store]);
+    assert_eq!((code, done.len()), (2, 0));
+    assert_eq!(failed[0]["kind"], "photo_changed", "{failed:?}");
+    assert!(!out.join(&key).exists());
 
     let mut outside = request.clone();
     outside["placement"]["y"] = json!(h);

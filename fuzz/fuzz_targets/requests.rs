@@ -37,6 +37,7 @@ fn facts(key: &str) -> PhotoFacts {
         key: key.to_string(),
         width,
         height,
+        sha256: (h % 2 == 0).then(|| format!("{h:064x}")),
         taken_at: None,
         time: (h % 3 != 0).then_some((h >> 8) as i64 % 10_000_000),
         gps: (h % 5 == 0).then_some((

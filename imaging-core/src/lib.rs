@@ -12,6 +12,7 @@ mod alloc;
 pub mod analysis;
 mod color;
 pub mod decode;
+mod digest;
 mod encode;
 mod error;
 pub mod format;
@@ -29,6 +30,7 @@ pub use alloc::{
     peak_resident_bytes, resident_bytes, trim_memory_above, tune_allocator_for_images,
 };
 pub use decode::{decode, Decoded};
+pub use digest::sha256_hex;
 pub use encode::{encode_jpeg, encode_jpeg_with, Chroma};
 pub use error::{ImagingError, Result};
 pub use format::{check_extension, ImageFormat};

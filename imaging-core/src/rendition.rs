@@ -8,6 +8,7 @@ use crate::analysis::quality::{assess, Quality};
 use crate::analysis::roi::{region_of_interest, Roi, ROI_SIDE};
 use crate::analysis::signature::{signature, Signature};
 use crate::decode::{decode, Decoded};
+use crate::digest::sha256_hex;
 use crate::encode::encode_jpeg;
 use crate::error::{ImagingError, Result};
 use crate::format::ImageFormat;
@@ -59,6 +60,10 @@ pub struct PhotoInfo {
     pub orientation: u8,
     /// Container format.
     pub format: ImageFormat,
+    /// SHA-256 of the original's bytes, 64 lowercase hex digits (as `sha256sum` prints it):
+    /// names exactly the file these facts are of, so a layout or render can tell whether the
+    /// photo at a key is still that one.
+    pub sha256: String,
     /// Capture time, ISO 8601, with offset when the camera recorded one.
     pub taken_at: Option<String>,
     /// Camera maker.
@@ -191,14 +196,16 @@ pub fn analyze_pixels(images: &AnalysisImages, width: u32, height: u32) -> Pixel
 }
 
 impl PhotoInfo {
-    /// The facts of `decoded`, with the pixel analysis of its analysis renditions.
-    fn of(decoded: &Decoded, images: Option<&AnalysisImages>) -> Self {
+    /// The facts of `decoded` (decoded from `bytes`), with the pixel analysis of its analysis
+    /// renditions.
+    fn of(bytes: &[u8], decoded: &Decoded, images: Option<&AnalysisImages>) -> Self {
         let (width, height) = decoded.upright_size();
         PhotoInfo {
             width,
             height,
             orientation: decoded.orientation.exif_value(),
             format: decoded.format,
+            sha256: sha256_hex(bytes),
             taken_at: decoded.exif.taken_at.clone(),
             make: decoded.exif.make.clone(),
             model: decoded.exif.model.clone(),
@@ -320,7 +327,7 @@ pub fn render_renditions(bytes: &[u8], options: &RenditionOptions) -> Result<Ren
             source_is_upright = true;
         }
     }
-    let info = PhotoInfo::of(&decoded, options.analyze_pixels.then_some(&analysis));
+    let info = PhotoInfo::of(bytes, &decoded, options.analyze_pixels.then_some(&analysis));
     Ok(RenditionSet {
         info,
         renditions,

@@ -2,6 +2,7 @@
 `render` functions under cargo-lambda's emulator as SNS events, and the results are checked in
 S3 and on the topics."""
 
+import hashlib
 import io
 import json
 
@@ -82,6 +83,9 @@ def test_a_book_request_over_sns_gives_the_stored_layout_and_layout_ready(aws, i
     layout = json.loads(stored)
     photos = {p["key"]: p for p in layout["photos"]}
     assert set(photos) == set(BOOK)
+    # Each photo names the file its analysis was made from, for render requests to name.
+    for upload, photo in photos.items():
+        assert photo["sha256"] == hashlib.sha256((PHOTOS / BOOK[upload]).read_bytes()).hexdigest()
     # The two Curie photos (one stored turned, same picture) are near duplicates: one group, and
     # with six distinct photos for four slots, never both selected.
     curie, turned = photos["uploads/book/curie.jpg"], photos["uploads/book/curie turned.jpg"]
@@ -148,6 +152,8 @@ def test_a_render_request_gives_the_print_file_and_render_done(aws, ingested, re
     assert response == {"done": [key], "failed": 0}
     [done] = drain(aws, "events")
     assert (done["type"], done["render_key"], done["width"], done["height"]) == ("render.done", key, 2100, 2100)
+    original = (PHOTOS / BOOK[request["photo"]]).read_bytes()
+    assert done["sha256"] == request["sha256"] == hashlib.sha256(original).hexdigest()
     jpeg = objects(aws, "photo-outputs")[key]
     image = Image.open(io.BytesIO(jpeg))
     assert (image.format, image.size, image.mode) == ("JPEG", (2100, 2100), "RGB")
@@ -183,6 +189,27 @@ def test_a_wrong_ratio_is_refused_before_the_read_and_a_name_that_lies_is_refuse
     assert failures["render-disguised"]["kind"] == "format_mismatch"
     assert objects(aws, "photo-outputs") == before
     assert drain(aws, "events") == []
+
+
+def test_a_render_naming_another_file_s_sha256_is_refused_and_the_earlier_file_withdrawn(aws, ingested, render_emulator, tmp_path):
+    # The photo at the key is replaced after its layout: a request naming the layout's SHA-256
+    # is refused rather than cut where the old photo's placement says.
+    small = {"placement": {"x": 0, "y": 0, "width": 100, "height": 100, "rot": 0}, "width": 100, "height": 100}
+    request = sample_request("sns-render-requested.json") | small | {
+        "request_id": "render-replaced", "photo": "uploads/book/replaced.jpg"}
+    key = "renders/book/replaced.jpg/100x100+0+0-r0-100x100-q92.jpg"
+    aws["s3"].put_object(Bucket="photo-uploads", Key="uploads/book/replaced.jpg",
+                         Body=(PHOTOS / "camera/pixel_IMG_20180725_163423.jpg").read_bytes())
+    assert deliver(aws, tmp_path, render_emulator, request) == {"done": [key], "failed": 0}
+    assert key in objects(aws, "photo-outputs")
+    aws["s3"].put_object(Bucket="photo-uploads", Key="uploads/book/replaced.jpg",
+                         Body=(PHOTOS / "faces/obama_official_portrait.jpg").read_bytes())
+    assert deliver(aws, tmp_path, render_emulator, request) == {"done": [], "failed": 1}
+    [failure] = drain(aws, "failures")
+    assert (failure["request_id"], failure["kind"]) == ("render-replaced", "photo_changed")
+    assert hashlib.sha256((PHOTOS / "faces/obama_official_portrait.jpg").read_bytes()).hexdigest() in failure["message"]
+    assert key not in objects(aws, "photo-outputs")
+    drain(aws, "events")
 
 
 def test_a_crop_outside_the_photo_or_an_oversized_output_is_refused(aws, ingested, render_emulator, tmp_path):

@@ -1,6 +1,7 @@
 """End to end: real photos uploaded to S3 (moto), the ingest function run under cargo-lambda's
 emulator with S3 events shaped as AWS sends them, results checked in S3 and on the topics."""
 
+import hashlib
 import io
 import json
 import os
@@ -90,6 +91,8 @@ def test_an_upload_gets_renditions_analysis_and_an_announcement(aws, lambda_emul
     analysis = json.loads(outputs["analysis/camera/pixel.jpg.json"])
     assert (analysis["width"], analysis["height"], analysis["make"]) == (4048, 3036, "Google")
     assert abs(analysis["gps"]["lat"] - 50.2996) < 1e-3
+    uploaded = aws["s3"].get_object(Bucket="photo-uploads", Key="uploads/camera/pixel.jpg")["Body"].read()
+    assert analysis["sha256"] == hashlib.sha256(uploaded).hexdigest()
 
     [message] = drain(aws, "events")
     assert message["type"] == "photo.analyzed"

@@ -93,11 +93,7 @@ async fn layout<S: ObjectStore, P: Publisher>(
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
-    let fail = |kind: &'static str, message: String| RequestError {
-        kind,
-        message,
-        request_id: Some(request.request_id.clone()),
-    };
+    let fail = |kind, message| RequestError::of_request(&request.request_id, kind, message);
     let key = layout_key(&request.book_id, &request.request_id);
     let plan_settings = match request.plan_settings(settings.plan) {
         Ok(s) => s,

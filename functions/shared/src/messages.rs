@@ -175,6 +175,8 @@ pub struct RenderDone {
     pub photo: String,
     /// Key of the file under `renders/` in the output store.
     pub render_key: String,
+    /// SHA-256 of the original it was rendered from.
+    pub sha256: String,
     /// Output width.
     pub width: u32,
     /// Output height.

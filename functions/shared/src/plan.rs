@@ -128,6 +128,9 @@ pub struct PhotoFacts {
     pub width: u32,
     /// Upright height of the original.
     pub height: u32,
+    /// SHA-256 of the original the analysis was made from (`None` in an analysis written
+    /// before photo-suite recorded it).
+    pub sha256: Option<String>,
     /// Capture time as written in the analysis (ISO 8601).
     pub taken_at: Option<String>,
     /// Capture time in seconds: UTC when the camera wrote an offset, its clock otherwise.
@@ -149,6 +152,8 @@ pub struct PhotoFacts {
 struct AnalysisDoc {
     width: u32,
     height: u32,
+    #[serde(default)]
+    sha256: Option<String>,
     taken_at: Option<String>,
     gps: Option<GpsDoc>,
     faces: Vec<Rect>,
@@ -185,6 +190,7 @@ impl PhotoFacts {
             key: key.to_string(),
             width: doc.width,
             height: doc.height,
+            sha256: doc.sha256,
             time: doc.taken_at.as_deref().and_then(parse_time),
             taken_at: doc.taken_at,
             gps: doc
@@ -368,6 +374,9 @@ pub enum PrintQuality {
 pub struct PhotoPlan {
     /// The photo's key.
     pub key: String,
+    /// SHA-256 of the original the analysis was made from, for a render request to name
+    /// (`null` when the analysis predates it).
+    pub sha256: Option<String>,
     /// Whether it is in a slot.
     pub selected: bool,
     /// 1 = best score.
@@ -556,6 +565,7 @@ pub fn plan(photos: &[PhotoFacts], surfaces: &[Surface], settings: &PlanSettings
     let photo_plans = (0..n)
         .map(|i| PhotoPlan {
             key: photos[i].key.clone(),
+            sha256: photos[i].sha256.clone(),
             selected: is_selected[i],
             rank: rank[i],
             score: (scores[i] * 1e4).round() / 1e4,

@@ -2,13 +2,15 @@
 //! original at print resolution, stored under `renders/` and announced by `render.done`. The
 //! same code runs in the `render` Lambda and in `photo-suite render`.
 
-use crate::ingest::{process_named, TransientError};
+use crate::ingest::{process_named, TransientError, MAX_ROUNDS};
 use crate::keys::check_length;
 use crate::messages::{Message, RenderDone};
-use crate::ports::{ObjectStore, Publisher, Retry};
+use crate::ports::{Fetched, ObjectStore, Publisher, Retry, StoreError};
 use crate::requests::{RenderFormat, RenderRequest, RequestError};
 use imaging_core::analysis::geometry::Rect;
-use imaging_core::{check_print_options, render_print, Limits, PrintFormat, PrintOptions};
+use imaging_core::{
+    check_print_options, render_print, sha256_hex, Limits, PrintFormat, PrintOptions,
+};
 use serde_json::Value;
 
 /// Settings of the render use-case.
@@ -90,11 +92,7 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
-    let fail = |kind: &'static str, message: String| RequestError {
-        kind,
-        message,
-        request_id: Some(request.request_id.clone()),
-    };
+    let fail = |kind, message| RequestError::of_request(&request.request_id, kind, message);
     let Some(relative) = request
         .photo
         .strip_prefix(&settings.input_prefix)
@@ -143,60 +141,134 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
         // No object can have such a key: nothing to withdraw.
         return Ok(Err(fail("invalid_key", e.to_string())));
     }
-    let limit = settings.limits.max_input_bytes;
-    let bytes = match input.get(&request.photo, limit).await.map(|f| f.bytes) {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(too_large)) => {
-            let refusal = fail("limits", too_large.describe("input", limit));
-            return refusal.withdrawing(output, &key).await;
+    for _ in 0..MAX_ROUNDS {
+        let (result, read) =
+            render_round(&request, relative, &options, &key, input, output).await?;
+        let now = match input.version(&request.photo).await {
+            Ok(now) => now,
+            // Refused for good (access denied): nothing to tell; the round's outcome stands.
+            Err(e) if e.retry == Retry::Permanent => {
+                tracing::error!(photo = %request.photo, "cannot check the version rendered: {e}");
+                read.clone()
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if now != read {
+            tracing::info!(photo = %request.photo, "changed while rendered: once more for what is there now");
+            continue;
+        }
+        return match result {
+            Ok(done) => {
+                publisher.publish(&Message::RenderDone(done)).await?;
+                Ok(Ok(key))
+            }
+            Err(e) => Ok(Err(e)),
+        };
+    }
+    Err(StoreError::transient(
+        "version",
+        &request.photo,
+        format!("changed while rendered, in each of {MAX_ROUNDS} rounds"),
+    )
+    .into())
+}
+
+/// One round of a render: reads the original, renders it and stores the file, or refuses the
+/// request and withdraws the file an earlier delivery stored at `key`. Returns that and the
+/// version read (for an original that could not be read, the version the store gives of it),
+/// for the caller to check that the file is of the photo at the key now, as ingest does: two
+/// deliveries racing over a replaced photo end with the newer photo's render.
+async fn render_round<I: ObjectStore, O: ObjectStore>(
+    request: &RenderRequest,
+    relative: &str,
+    options: &PrintOptions,
+    key: &str,
+    input: &I,
+    output: &O,
+) -> Result<(Result<RenderDone, RequestError>, Option<String>), TransientError> {
+    let fail = |kind, message| RequestError::of_request(&request.request_id, kind, message);
+    let refuse = |e: RequestError, version: Option<String>| async move {
+        Ok((e.withdrawing(output, key).await?, version))
+    };
+    let limit = options.limits.max_input_bytes;
+    let (bytes, version) = match input.get(&request.photo, limit).await {
+        Ok(Fetched {
+            bytes: Ok(bytes),
+            version,
+        }) => (bytes, version),
+        Ok(Fetched {
+            bytes: Err(too_large),
+            version,
+        }) => {
+            return refuse(
+                fail("limits", too_large.describe("input", limit)),
+                Some(version),
+            )
+            .await
         }
         Err(e) if e.retry == Retry::Permanent => {
             let kind = if e.not_found { "not_found" } else { "input" };
-            return fail(kind, e.to_string()).withdrawing(output, &key).await;
+            let version = match input.version(&request.photo).await {
+                Ok(version) => version,
+                Err(e) if e.retry == Retry::Permanent => None,
+                Err(e) => return Err(e.into()),
+            };
+            return refuse(fail(kind, e.to_string()), version).await;
         }
         Err(e) => return Err(e.into()),
     };
     let job = options.clone();
+    let expected = request.sha256.clone();
     // As ingest does: bytes that are not what the name says are refused (`format_mismatch`).
-    let rendered = process_named(relative, bytes, move |b| render_print(b, &job)).await?;
-    let rendered = match rendered {
-        Ok(r) => r,
-        Err(e) => {
-            return fail(e.kind(), e.to_string())
-                .withdrawing(output, &key)
-                .await
+    // The digest comes first: a photo that is not the one the placement was chosen for is not
+    // rendered.
+    let rendered = process_named(relative, bytes, move |b| {
+        let sha256 = sha256_hex(b);
+        if expected.as_ref().is_some_and(|e| *e != sha256) {
+            return Ok(Err(sha256));
         }
+        render_print(b, &job).map(|r| Ok((r, sha256)))
+    })
+    .await?;
+    let (rendered, sha256) = match rendered {
+        Ok(Ok(done)) => done,
+        Ok(Err(found)) => {
+            let message = format!(
+                "the photo's SHA-256 is {found}, not {} as the request says: it was replaced \
+                 since its layout was made (lay the book out again)",
+                request.sha256.as_deref().unwrap_or_default()
+            );
+            return refuse(fail("photo_changed", message), Some(version)).await;
+        }
+        Err(e) => return refuse(fail(e.kind(), e.to_string()), Some(version)).await,
     };
     for warning in &rendered.warnings {
         tracing::warn!(photo = %request.photo, "{warning}");
     }
     let size = rendered.bytes.len();
     match output
-        .put(&key, rendered.bytes, format.content_type())
+        .put(key, rendered.bytes, options.format.content_type())
         .await
     {
         Ok(()) => {}
         // Refused by the store for good (access denied, ...): the caller hears of it.
         Err(e) if e.retry == Retry::Permanent => {
-            return fail("output", e.to_string())
-                .withdrawing(output, &key)
-                .await
+            return refuse(fail("output", e.to_string()), Some(version)).await
         }
         Err(e) => return Err(e.into()),
     }
-    publisher
-        .publish(&Message::RenderDone(RenderDone {
-            request_id: request.request_id.clone(),
-            photo: request.photo.clone(),
-            render_key: key.clone(),
-            width: rendered.width,
-            height: rendered.height,
-            format: match request.format {
-                RenderFormat::Jpeg => "jpeg",
-                RenderFormat::Png => "png",
-            },
-            bytes: size,
-        }))
-        .await?;
-    Ok(Ok(key))
+    let done = RenderDone {
+        request_id: request.request_id.clone(),
+        photo: request.photo.clone(),
+        render_key: key.to_string(),
+        sha256,
+        width: rendered.width,
+        height: rendered.height,
+        format: match request.format {
+            RenderFormat::Jpeg => "jpeg",
+            RenderFormat::Png => "png",
+        },
+        bytes: size,
+    };
+    Ok((Ok(done), Some(version)))
 }

@@ -46,13 +46,22 @@ impl RequestError {
     /// failed or went since) leaves no output that its last message denies, as ingest removes
     /// a failed photo's outputs. A delete the store refuses for good is logged; a passing
     /// fault is returned, for a retry.
-    pub async fn withdrawing<S: ObjectStore>(
+    pub async fn withdrawing<S: ObjectStore, T>(
         self,
         store: &S,
         key: &str,
-    ) -> Result<Result<String, RequestError>, TransientError> {
+    ) -> Result<Result<T, RequestError>, TransientError> {
         remove_output(store, key, "the output of an earlier delivery").await?;
         Ok(Err(self))
+    }
+
+    /// A refusal of the request with id `request_id`.
+    pub fn of_request(request_id: &str, kind: &'static str, message: String) -> Self {
+        RequestError {
+            kind,
+            message,
+            request_id: Some(request_id.to_string()),
+        }
     }
 
     /// Logs the refusal and publishes it on the failure topic as the message `wrap` makes
@@ -334,6 +343,11 @@ pub struct RenderRequest {
     /// JPEG quality, 1..=100 (default 92).
     #[serde(default = "default_quality")]
     pub quality: u8,
+    /// SHA-256 of the original the placement was chosen for (the layout's `photos[].sha256`),
+    /// 64 lowercase hex digits: when given, a photo whose bytes are no longer those is refused
+    /// (`photo_changed`) rather than cut where another photo's placement says.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 fn default_format() -> RenderFormat {
@@ -359,6 +373,15 @@ impl RenderRequest {
             request_id: id.clone(),
         })?;
         parsed.turn().map_err(bad)?;
+        if let Some(sha) = &parsed.sha256 {
+            let hex =
+                sha.len() == 64 && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            if !hex {
+                return Err(bad(format!(
+                    "sha256 {sha:?} is not 64 lowercase hex digits"
+                )));
+            }
+        }
         if !(1..=100).contains(&parsed.quality) {
             return Err(bad(format!(
                 "quality {} is outside 1..=100",
@@ -524,8 +547,24 @@ mod tests {
         let mut q = base.clone();
         q["quality"] = json!(0);
         assert!(RenderRequest::parse(&q).is_err());
-        let mut negative = base;
+        let mut negative = base.clone();
         negative["placement"]["x"] = json!(-5);
         assert!(RenderRequest::parse(&negative).is_err());
+        let mut named = base;
+        named["sha256"] = json!("ab".repeat(32));
+        assert_eq!(
+            RenderRequest::parse(&named).expect("valid").sha256,
+            Some("ab".repeat(32))
+        );
+        for bad in ["AB".repeat(32), "ab".repeat(31), "ab".repeat(32) + "\n"] {
+            named["sha256"] = json!(bad);
+            let e = RenderRequest::parse(&named).expect_err("not a SHA-256");
+            assert!(e.message.contains("sha256"), "{e}");
+        }
+        named["sha256"] = json!(5);
+        assert_eq!(
+            RenderRequest::parse(&named).expect_err("a number").kind,
+            "malformed_request"
+        );
     }
 }

@@ -973,3 +973,114 @@ async fn a_record_whose_key_cannot_be_decoded_is_checked_for_its_bucket_and_pref
         (Some("invalid_key"), Some("uploads/50%.jpg"))
     );
 }
+
+/// A render request for a 100-px square at the top left of `photo` (both portraits have one).
+fn small_render_request(photo: &str, sha256: Option<&str>) -> serde_json::Value {
+    let mut request = render_request(photo);
+    request["placement"] = serde_json::json!({"x": 0, "y": 0, "width": 100, "height": 100});
+    request["width"] = 100.into();
+    request["height"] = 100.into();
+    if let Some(sha) = sha256 {
+        request["sha256"] = sha.into();
+    }
+    request
+}
+
+fn render_settings() -> RenderSettings {
+    RenderSettings {
+        input_prefix: "uploads/".into(),
+        ..RenderSettings::default()
+    }
+}
+
+#[tokio::test]
+async fn a_photo_replaced_while_it_is_rendered_ends_with_the_new_photo_s_render() {
+    // Hopper's portrait rendered on its own: the file expected at the key.
+    let (reference_in, upload) = one_upload("render-replaced-ref-in", "obama.jpg");
+    reference_in
+        .put(&upload.key, photo("faces/hopper.jpg"), "image/jpeg")
+        .await
+        .expect("put");
+    let reference = scratch("render-replaced-ref-out");
+    let request = small_render_request(&upload.key, None);
+    let done = run_render(
+        Ok(request.clone()),
+        &reference_in,
+        &FolderStore::new(&reference),
+        &MemoryTopics::default(),
+        &render_settings(),
+    )
+    .await;
+    assert!(matches!(done, Ok(RenderOutcome::Done { .. })), "{done:?}");
+
+    // Obama's portrait at the key, replaced by Hopper's just after the first read.
+    let (input, _) = one_upload("render-replaced-in", "obama.jpg");
+    let input = BusyStore::new(input, [Meanwhile::Upload(photo("faces/hopper.jpg"))]);
+    let dir = scratch("render-replaced-out");
+    let topics = MemoryTopics::default();
+    let done = run_render(
+        Ok(request),
+        &input,
+        &FolderStore::new(&dir),
+        &topics,
+        &render_settings(),
+    )
+    .await;
+    assert!(matches!(done, Ok(RenderOutcome::Done { .. })), "{done:?}");
+    assert_eq!(tree(&dir), tree(&reference), "the new photo's render");
+    let messages = topics.messages();
+    assert_eq!(
+        messages.len(),
+        1,
+        "one announcement, of the new photo's render"
+    );
+    let announced: serde_json::Value = serde_json::from_str(&messages[0].1).expect("JSON");
+    assert_eq!(
+        announced["sha256"].as_str(),
+        Some(imaging_core::sha256_hex(&photo("faces/hopper.jpg")).as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_render_naming_another_photo_s_sha256_is_refused_and_withdraws_an_earlier_file() {
+    let (input, upload) = one_upload("render-changed-in", "obama.jpg");
+    let obama = imaging_core::sha256_hex(&photo("faces/obama_official_portrait.jpg"));
+    let dir = scratch("render-changed-out");
+    let output = FolderStore::new(&dir);
+    let topics = MemoryTopics::default();
+    let request = small_render_request(&upload.key, Some(&obama));
+    let done = run_render(
+        Ok(request.clone()),
+        &input,
+        &output,
+        &topics,
+        &render_settings(),
+    )
+    .await;
+    let Ok(RenderOutcome::Done { key }) = done else {
+        panic!("{done:?}")
+    };
+    assert!(dir.join(&key).is_file());
+    let announced: serde_json::Value = serde_json::from_str(&topics.messages()[0].1).expect("JSON");
+    assert_eq!(announced["sha256"].as_str(), Some(obama.as_str()));
+
+    // The photo is replaced; the same request, delivered again, names the old one.
+    input
+        .put(&upload.key, photo("faces/hopper.jpg"), "image/jpeg")
+        .await
+        .expect("put");
+    let refused = run_render(Ok(request), &input, &output, &topics, &render_settings()).await;
+    let hopper = imaging_core::sha256_hex(&photo("faces/hopper.jpg"));
+    assert!(
+        matches!(&refused, Ok(RenderOutcome::Failed(e)) if e.kind == "photo_changed"
+            && e.message.contains(&hopper) && e.message.contains(&obama)),
+        "{refused:?}"
+    );
+    assert!(
+        tree(&dir).is_empty(),
+        "the earlier delivery's file is withdrawn"
+    );
+    let messages = topics.messages();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1].0, Topic::Failures);
+}
