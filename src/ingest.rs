@@ -6,7 +6,7 @@ use anyhow::Context;
 use imaging_core::{Limits, RenditionOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use photo_suite_functions::ingest::{
-    ingest_upload, remove_outputs, IngestSettings, Outcome, Upload,
+    ingest_upload, naming_kept, remove_outputs, IngestSettings, Outcome, Upload,
 };
 use photo_suite_functions::keys::output_keys;
 use photo_suite_functions::local::{read_capped, FileTopics, FolderStore, Unlisted};
@@ -191,13 +191,16 @@ pub fn ingest_folder(
         // the folder goes unsaid, and, as for any photo that now fails, an earlier run's
         // outputs for it go.
         for (path, kind, message) in refused {
+            // A name that cannot be a key had no outputs; a fault here is not worth the run.
+            let kept = remove_outputs(&*output, &path, &options.sizes)
+                .await
+                .unwrap_or_default();
+            let message = naming_kept(message, &kept);
             eprintln!(
                 "photo-suite: failed {}: {kind}: {}",
                 printable(&path),
                 printable(&message)
             );
-            // A name that cannot be a key had no outputs; a fault here is not worth the run.
-            let _ = remove_outputs(&*output, &path, &options.sizes).await;
             let failure = PhotoFailed {
                 bucket: String::new(),
                 key: path,

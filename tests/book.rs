@@ -226,8 +226,8 @@ fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
     let (code, done, failed) = run(&["render", &path, "--photos", &faces, "--store", &store]);
     assert_eq!((code, failed.len()), (0, 0), "{failed:?}");
     let key = done[0]["render_key"].as_str().expect("key").to_string();
-    let original = photos_dir().join("faces/curie_portrait_orientation6.jpg");
-    assert_eq!(done[0]["sha256"], sha256sum(&original));
+    let source = photos_dir().join("faces/curie_portrait_orientation6.jpg");
+    assert_eq!(done[0]["sha256"], sha256sum(&source));
     assert!(
         key.starts_with("renders/curie_portrait_orientation6.jpg/") && key.ends_with(".png"),
         "{key}"
@@ -271,14 +271,45 @@ fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
     assert_eq!((code, failed[0]["kind"].as_str()), (2, Some("not_found")));
     assert!(!out.join(&key).exists(), "the earlier render is withdrawn");
 
-    // A request naming the SHA-256 of another file than the one at the key: refused.
+    // A request naming the SHA-256 of another file than the one at the key: refused, and the
+    // file of the request that named none (the same placement) stays.
+    let (code, _, _) = run(&["render", &path, "--photos", &faces, "--store", &store]);
+    assert_eq!(code, 0);
     let mut changed = request.clone();
-    changed["sha256"] = json!(sha256sum(&photos_dir().join("faces/curie_portrait.jpg")));
-    let path = write(&out, "changed.json", &changed);
-    let (code, done, failed) = run(&["render", &path, "--photos", &faces, "--store", &store]);
+    let curie = sha256sum(&photos_dir().join("faces/curie_portrait.jpg"));
+    changed["sha256"] = json!(curie);
+    let changed_path = write(&out, "changed.json", &changed);
+    let args = [
+        "render",
+        &changed_path,
+        "--photos",
+        &faces,
+        "--store",
+        &store,
+    ];
+    let (code, done, failed) = run(&args);
     assert_eq!((code, done.len()), (2, 0));
     assert_eq!(failed[0]["kind"], "photo_changed", "{failed:?}");
-    assert!(!out.join(&key).exists());
+    assert!(out.join(&key).is_file(), "another request's file stays");
+    // Naming the photo that is there: its own file, named by it.
+    changed["sha256"] = json!(sha256sum(&source));
+    let changed_path = write(&out, "named.json", &changed);
+    let (code, done, _) = run(&[
+        "render",
+        &changed_path,
+        "--photos",
+        &faces,
+        "--store",
+        &store,
+    ]);
+    assert_eq!(code, 0);
+    let named = done[0]["render_key"].as_str().expect("key");
+    let short = &sha256sum(&source)[..16];
+    assert!(named.ends_with(&format!("-s{short}.png")), "{named}");
+    assert_eq!(
+        std::fs::read(out.join(named)).ok(),
+        std::fs::read(out.join(&key)).ok()
+    );
 
     let mut outside = request.clone();
     outside["placement"]["y"] = json!(h);

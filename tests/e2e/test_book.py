@@ -148,7 +148,8 @@ def test_a_malformed_request_fails_with_the_field_named(aws, layout_emulator, tm
 def test_a_render_request_gives_the_print_file_and_render_done(aws, ingested, render_emulator, tmp_path):
     request = sample_request("sns-render-requested.json")
     response = deliver(aws, tmp_path, render_emulator, request)
-    key = "renders/book/pixel.jpg/3036x3036+506+0-r0-2100x2100-q92.jpg"
+    # Named by the placement, the output and the photo the request names (its sha256).
+    key = "renders/book/pixel.jpg/3036x3036+506+0-r0-2100x2100-q92-s" + request["sha256"][:16] + ".jpg"
     assert response == {"done": [key], "failed": 0}
     [done] = drain(aws, "events")
     assert (done["type"], done["render_key"], done["width"], done["height"]) == ("render.done", key, 2100, 2100)
@@ -197,7 +198,7 @@ def test_a_render_naming_another_file_s_sha256_is_refused_and_the_earlier_file_w
     small = {"placement": {"x": 0, "y": 0, "width": 100, "height": 100, "rot": 0}, "width": 100, "height": 100}
     request = sample_request("sns-render-requested.json") | small | {
         "request_id": "render-replaced", "photo": "uploads/book/replaced.jpg"}
-    key = "renders/book/replaced.jpg/100x100+0+0-r0-100x100-q92.jpg"
+    key = "renders/book/replaced.jpg/100x100+0+0-r0-100x100-q92-s" + request["sha256"][:16] + ".jpg"
     aws["s3"].put_object(Bucket="photo-uploads", Key="uploads/book/replaced.jpg",
                          Body=(PHOTOS / "camera/pixel_IMG_20180725_163423.jpg").read_bytes())
     assert deliver(aws, tmp_path, render_emulator, request) == {"done": [key], "failed": 0}

@@ -128,26 +128,112 @@ where
     for _ in 0..MAX_ROUNDS {
         let (done, read) =
             one_round(upload, relative, input, output, settings, &mut timings).await?;
-        let now = match input.version(&upload.key).await {
-            Ok(now) => now,
-            // Refused for good (access denied): nothing to tell; the round's outcome stands.
-            Err(e) if e.retry == Retry::Permanent => {
-                tracing::error!(key = %upload.key, "cannot check the version processed: {e}");
-                read.clone()
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if now == read {
+        if unchanged(input, &upload.key, read).await? {
             return finish(publisher, done, timings).await;
         }
-        tracing::info!(key = %upload.key, "changed while processed: once more for what is there now");
     }
-    Err(StoreError::transient(
+    Err(changed_in_every_round(&upload.key))
+}
+
+/// Whether the version of `key` in `input` is still `read`, the version a round read (for an
+/// object it could not read, the version the store gave of what is there; `None` for none):
+/// the check after each round of a use-case that reads an original and writes what it makes
+/// of it, or refuses it. When it fails, the round's outputs may have overwritten those another
+/// event made for a newer object, and the caller does the work again for what is there now (at
+/// most [`MAX_ROUNDS`] rounds, then [`changed_in_every_round`]). A check the store refuses for
+/// good keeps the round's outcome.
+pub(crate) async fn unchanged<I: ObjectStore>(
+    input: &I,
+    key: &str,
+    read: Option<String>,
+) -> Result<bool, TransientError> {
+    let now = match input.version(key).await {
+        Ok(now) => now,
+        // Refused for good (access denied): nothing to tell; the round's outcome stands.
+        Err(e) if e.retry == Retry::Permanent => {
+            tracing::error!(key, "cannot check the version processed: {e}");
+            return Ok(true);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if now != read {
+        tracing::info!(
+            key,
+            "changed while processed: once more for what is there now"
+        );
+    }
+    Ok(now == read)
+}
+
+/// The transient error of a use-case whose original at `key` changed in each of its
+/// [`MAX_ROUNDS`] rounds: the retry starts afresh.
+pub(crate) fn changed_in_every_round(key: &str) -> TransientError {
+    StoreError::transient(
         "version",
-        &upload.key,
+        key,
         format!("changed while processed, in each of {MAX_ROUNDS} rounds"),
     )
-    .into())
+    .into()
+}
+
+/// An original as a round read it.
+pub(crate) enum Original {
+    /// Its bytes, and the version read.
+    Read(Vec<u8>, String),
+    /// It cannot be used: over the byte limit (`limits`), refused by the store for good
+    /// (`input`), or missing (`not_found`); with the version the store gives of what is there.
+    Refused {
+        /// `limits`, `input` or `not_found`.
+        kind: &'static str,
+        /// Why.
+        message: String,
+        /// The version at the key (`None`: none, or the store will not say).
+        version: Option<String>,
+    },
+}
+
+/// Reads the original at `key` (at most `limit` bytes) for a round (see [`unchanged`]); a
+/// passing fault is returned, for a retry.
+pub(crate) async fn read_original<I: ObjectStore>(
+    input: &I,
+    key: &str,
+    limit: u64,
+) -> Result<Original, TransientError> {
+    match input.get(key, limit).await {
+        Ok(Fetched {
+            bytes: Ok(bytes),
+            version,
+        }) => Ok(Original::Read(bytes, version)),
+        Ok(Fetched {
+            bytes: Err(too_large),
+            version,
+        }) => Ok(Original::Refused {
+            kind: "limits",
+            message: too_large.describe("input", limit),
+            version: Some(version),
+        }),
+        Err(e) if e.retry == Retry::Permanent => {
+            let (kind, version) = if e.not_found {
+                // None was there: one uploaded since fails the check, and is processed.
+                ("not_found", None)
+            } else {
+                // One S3 will not give (access denied, archived) but may tell of: what the
+                // check will find.
+                let version = match input.version(key).await {
+                    Ok(version) => version,
+                    Err(e) if e.retry == Retry::Permanent => None,
+                    Err(e) => return Err(e.into()),
+                };
+                ("input", version)
+            };
+            Ok(Original::Refused {
+                kind,
+                message: e.to_string(),
+                version,
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Refuses, as `wrong_bucket` (published), an upload in another bucket than the one this
@@ -221,8 +307,8 @@ async fn finish<P: Publisher>(
     }
 }
 
-/// Rounds of read, process and write an ingest makes when its upload keeps being replaced while
-/// it works, before it fails for a retry.
+/// Rounds of read, process and write an ingest or a render makes when its original keeps being
+/// replaced while it works, before it fails for a retry.
 pub const MAX_ROUNDS: usize = 3;
 
 /// What one round of an ingest left.
@@ -253,42 +339,24 @@ async fn one_round<I: ObjectStore, O: ObjectStore>(
     timings: &mut Timings,
 ) -> Result<(Round, Option<String>), TransientError> {
     let fail = |kind: &str, message: String| failure(upload, kind, message);
-    let failed = |failure: PhotoFailed, version: Option<String>| {
+    let failed = |failure: PhotoFailed, version: Option<String>| async {
+        let kept = remove_outputs(output, relative, &settings.renditions.sizes).await?;
         let failure = PhotoFailed {
             etag: version.clone(),
+            message: naming_kept(failure.message, &kept),
             ..failure
         };
-        async {
-            remove_outputs(output, relative, &settings.renditions.sizes).await?;
-            Ok((Round::Failed(failure), version))
-        }
+        Ok((Round::Failed(failure), version))
     };
     let started = Instant::now();
     let limit = settings.renditions.limits.max_input_bytes;
-    let (bytes, version) = match input.get(&upload.key, limit).await {
-        Ok(Fetched {
-            bytes: Ok(bytes),
+    let (bytes, version) = match read_original(input, &upload.key, limit).await? {
+        Original::Read(bytes, version) => (bytes, version),
+        Original::Refused {
+            kind,
+            message,
             version,
-        }) => (bytes, version),
-        Ok(Fetched {
-            bytes: Err(too_large),
-            version,
-        }) => {
-            let failure = fail("limits", too_large.describe("input", limit));
-            return failed(failure, Some(version)).await;
-        }
-        Err(e) if e.retry == Retry::Permanent => {
-            let kind = if e.not_found { "not_found" } else { "input" };
-            // What could not be read is what the check will find: the object there now, one
-            // S3 will not give (access denied, archived) but tells of, or none.
-            let version = match input.version(&upload.key).await {
-                Ok(version) => version,
-                Err(e) if e.retry == Retry::Permanent => None,
-                Err(e) => return Err(e.into()),
-            };
-            return failed(fail(kind, e.to_string()), version).await;
-        }
-        Err(e) => return Err(e.into()),
+        } => return failed(fail(kind, message), version).await,
     };
     let bytes_in = bytes.len() as u64;
     timings.download += started.elapsed();
@@ -405,32 +473,48 @@ async fn store_outputs<O: ObjectStore>(
 
 /// Removes every output of photo `relative` (renditions of `sizes`, analysis) that an earlier
 /// delivery or run may have stored: no output is left for a failed photo. A delete the store
-/// refuses for good is logged and skipped; a passing fault is returned, for a retry.
+/// refuses for good is logged and skipped, and returned (the store's refusal, naming the key)
+/// for the failure to name (see [`naming_kept`]); a passing fault is returned, for a retry.
 pub async fn remove_outputs<O: ObjectStore>(
     output: &O,
     relative: &str,
     sizes: &[u32],
-) -> Result<(), StoreError> {
+) -> Result<Vec<String>, StoreError> {
+    let mut kept = Vec::new();
     for key in output_keys(relative, sizes) {
-        remove_output(output, &key, "an output of a failed photo").await?;
+        kept.extend(remove_output(output, &key, "an output of a failed photo").await?);
     }
-    Ok(())
+    Ok(kept)
 }
 
 /// Deletes `key` (`what` it is, for the log): a delete the store refuses for good is logged
-/// and skipped; a passing fault is returned, for a retry.
+/// and skipped, and its refusal returned; a passing fault is returned, for a retry.
 pub(crate) async fn remove_output<O: ObjectStore>(
     output: &O,
     key: &str,
     what: &str,
-) -> Result<(), StoreError> {
+) -> Result<Option<String>, StoreError> {
     match output.delete(key).await {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(None),
         Err(e) if e.retry == Retry::Permanent => {
             tracing::error!(key, "cannot remove {what}: {e}");
-            Ok(())
+            Ok(Some(e.to_string()))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// A failure's `message`, naming the outputs an earlier delivery stored that the store refused
+/// to delete (`kept`, as [`remove_outputs`] returns them), so a failure never says less than
+/// what is left: unchanged when nothing was kept.
+pub fn naming_kept(message: String, kept: &[String]) -> String {
+    if kept.is_empty() {
+        message
+    } else {
+        format!(
+            "{message} (left from an earlier delivery, the store refusing to delete it: {})",
+            kept.join("; ")
+        )
     }
 }
 

@@ -192,8 +192,10 @@ pub struct RenderDone {
 pub struct RequestFailed {
     /// The request's id (`null` when it could not be read).
     pub request_id: Option<String>,
-    /// Error class: `malformed_request`, `too_large`, `invalid_key`, `unknown_photo`,
-    /// `not_found`, `decode`, `limits`, `parameter`, ...
+    /// Error class: of the request (`malformed_request`, `too_large`, `invalid_key`), of its
+    /// photos (`unknown_photo`, `bad_analysis`; render: `not_found`, `input`, `photo_changed`,
+    /// and the imaging errors `unsupported`, `decode`, `format_mismatch`, `limits`,
+    /// `parameter`, `encode`), or of the store (`output`).
     pub kind: String,
     /// Human-readable reason (cut at [`MAX_TEXT`]).
     #[serde(serialize_with = "clipped")]

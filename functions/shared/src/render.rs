@@ -2,14 +2,17 @@
 //! original at print resolution, stored under `renders/` and announced by `render.done`. The
 //! same code runs in the `render` Lambda and in `photo-suite render`.
 
-use crate::ingest::{process_named, TransientError, MAX_ROUNDS};
+use crate::ingest::{
+    changed_in_every_round, process_named, read_original, unchanged, Original, TransientError,
+    MAX_ROUNDS,
+};
 use crate::keys::check_length;
 use crate::messages::{Message, RenderDone};
-use crate::ports::{Fetched, ObjectStore, Publisher, Retry, StoreError};
+use crate::ports::{ObjectStore, Publisher, Retry};
 use crate::requests::{RenderFormat, RenderRequest, RequestError};
 use imaging_core::analysis::geometry::Rect;
 use imaging_core::{
-    check_print_options, render_print, sha256_hex, Limits, PrintFormat, PrintOptions,
+    check_print_options, render_print, sha256_hex, Limits, PrintFormat, PrintOptions, PrintRender,
 };
 use serde_json::Value;
 
@@ -35,16 +38,21 @@ pub enum RenderOutcome {
     Failed(RequestError),
 }
 
-/// Key of a render: named by everything that decides its bytes, so a repeated request
-/// overwrites the same object with the same bytes, and different requests never collide.
+/// Key of a render: named by everything that decides its bytes, and by the photo the request
+/// names when it names one (the first 16 hex digits of its `sha256`), so a repeated request
+/// overwrites the same object with the same bytes, different requests never collide, and a
+/// request refused because its photo changed withdraws only a file of that photo.
 pub fn render_key(relative_photo: &str, request: &RenderRequest, format: PrintFormat) -> String {
     let p = &request.placement;
     let quality = match format {
         PrintFormat::Jpeg { quality } => format!("-q{quality}"),
         PrintFormat::Png => String::new(),
     };
+    let photo = request.sha256.as_ref().map_or(String::new(), |sha| {
+        format!("-s{}", sha.get(..16).unwrap_or(sha))
+    });
     format!(
-        "renders/{relative_photo}/{}x{}+{}+{}-r{}-{}x{}{quality}.{}",
+        "renders/{relative_photo}/{}x{}+{}+{}-r{}-{}x{}{quality}{photo}.{}",
         p.width,
         p.height,
         p.x,
@@ -57,10 +65,13 @@ pub fn render_key(relative_photo: &str, request: &RenderRequest, format: PrintFo
 }
 
 /// Runs one request: validates it, reads the original from `input` (size checked first),
-/// renders on a blocking thread, stores the file in `output` and publishes `render.done`.
-/// A request that cannot be served (malformed, unknown photo, crop outside it, output over the
-/// limits, undecodable original) is published as `render.failed`; storage and publishing
-/// faults are returned, for a retry.
+/// renders on a blocking thread, stores the file in `output` and publishes `render.done` (with
+/// the original's SHA-256). A request that cannot be served (malformed, unknown photo, crop
+/// outside it, output over the limits, undecodable original, not the photo its `sha256` names)
+/// is published as `render.failed`, and what an earlier delivery stored at its key removed;
+/// storage and publishing faults are returned, for a retry. As ingest does, the version of the
+/// photo is checked after each round, and the work done again when it changed meanwhile (see
+/// [`crate::ingest::MAX_ROUNDS`]).
 pub async fn run_render<I: ObjectStore, O: ObjectStore, P: Publisher>(
     message: Result<Value, RequestError>,
     input: &I,
@@ -144,17 +155,7 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
     for _ in 0..MAX_ROUNDS {
         let (result, read) =
             render_round(&request, relative, &options, &key, input, output).await?;
-        let now = match input.version(&request.photo).await {
-            Ok(now) => now,
-            // Refused for good (access denied): nothing to tell; the round's outcome stands.
-            Err(e) if e.retry == Retry::Permanent => {
-                tracing::error!(photo = %request.photo, "cannot check the version rendered: {e}");
-                read.clone()
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if now != read {
-            tracing::info!(photo = %request.photo, "changed while rendered: once more for what is there now");
+        if !unchanged(input, &request.photo, read).await? {
             continue;
         }
         return match result {
@@ -165,12 +166,15 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
             Err(e) => Ok(Err(e)),
         };
     }
-    Err(StoreError::transient(
-        "version",
-        &request.photo,
-        format!("changed while rendered, in each of {MAX_ROUNDS} rounds"),
-    )
-    .into())
+    Err(changed_in_every_round(&request.photo))
+}
+
+/// What the blocking part of a render made of the original.
+enum Rendered {
+    /// The file, and the original's SHA-256.
+    File(PrintRender, String),
+    /// The original is not the one the request names: its SHA-256.
+    Changed(String),
 }
 
 /// One round of a render: reads the original, renders it and stores the file, or refuses the
@@ -191,48 +195,29 @@ async fn render_round<I: ObjectStore, O: ObjectStore>(
         Ok((e.withdrawing(output, key).await?, version))
     };
     let limit = options.limits.max_input_bytes;
-    let (bytes, version) = match input.get(&request.photo, limit).await {
-        Ok(Fetched {
-            bytes: Ok(bytes),
+    let (bytes, version) = match read_original(input, &request.photo, limit).await? {
+        Original::Read(bytes, version) => (bytes, version),
+        Original::Refused {
+            kind,
+            message,
             version,
-        }) => (bytes, version),
-        Ok(Fetched {
-            bytes: Err(too_large),
-            version,
-        }) => {
-            return refuse(
-                fail("limits", too_large.describe("input", limit)),
-                Some(version),
-            )
-            .await
-        }
-        Err(e) if e.retry == Retry::Permanent => {
-            let kind = if e.not_found { "not_found" } else { "input" };
-            let version = match input.version(&request.photo).await {
-                Ok(version) => version,
-                Err(e) if e.retry == Retry::Permanent => None,
-                Err(e) => return Err(e.into()),
-            };
-            return refuse(fail(kind, e.to_string()), version).await;
-        }
-        Err(e) => return Err(e.into()),
+        } => return refuse(fail(kind, message), version).await,
     };
     let job = options.clone();
     let expected = request.sha256.clone();
-    // As ingest does: bytes that are not what the name says are refused (`format_mismatch`).
-    // The digest comes first: a photo that is not the one the placement was chosen for is not
-    // rendered.
+    // As ingest does: bytes that are not what the name says are refused (`format_mismatch`,
+    // checked first); then a photo that is not the one the request names is not rendered.
     let rendered = process_named(relative, bytes, move |b| {
         let sha256 = sha256_hex(b);
         if expected.as_ref().is_some_and(|e| *e != sha256) {
-            return Ok(Err(sha256));
+            return Ok(Rendered::Changed(sha256));
         }
-        render_print(b, &job).map(|r| Ok((r, sha256)))
+        render_print(b, &job).map(|r| Rendered::File(r, sha256))
     })
     .await?;
     let (rendered, sha256) = match rendered {
-        Ok(Ok(done)) => done,
-        Ok(Err(found)) => {
+        Ok(Rendered::File(rendered, sha256)) => (rendered, sha256),
+        Ok(Rendered::Changed(found)) => {
             let message = format!(
                 "the photo's SHA-256 is {found}, not {} as the request says: it was replaced \
                  since its layout was made (lay the book out again)",

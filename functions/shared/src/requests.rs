@@ -5,7 +5,7 @@
 //! request's id when it has one.
 
 use crate::events::MalformedEvent;
-use crate::ingest::{remove_output, TransientError};
+use crate::ingest::{naming_kept, remove_output, TransientError};
 use crate::keys::check_safe;
 use crate::messages::{Message, RequestFailed};
 use crate::plan::{PlanOverrides, PlanSettings, Surface};
@@ -32,7 +32,7 @@ pub const MAX_DPI: f64 = 10_000.0;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}: {message}")]
 pub struct RequestError {
-    /// `malformed_request`, `too_large`, `invalid_key`, `unknown_photo`, ...
+    /// The error class (listed at [`RequestFailed::kind`](crate::messages::RequestFailed)).
     pub kind: &'static str,
     /// What is wrong, naming the field.
     pub message: String,
@@ -44,15 +44,16 @@ impl RequestError {
     /// This refusal, once whatever an earlier delivery of the request stored at `key` is
     /// removed: a request that succeeded once and is refused when delivered again (its photo
     /// failed or went since) leaves no output that its last message denies, as ingest removes
-    /// a failed photo's outputs. A delete the store refuses for good is logged; a passing
-    /// fault is returned, for a retry.
+    /// a failed photo's outputs. A delete the store refuses for good is logged and named in
+    /// the message; a passing fault is returned, for a retry.
     pub async fn withdrawing<S: ObjectStore, T>(
         self,
         store: &S,
         key: &str,
     ) -> Result<Result<T, RequestError>, TransientError> {
-        remove_output(store, key, "the output of an earlier delivery").await?;
-        Ok(Err(self))
+        let kept = remove_output(store, key, "the output of an earlier delivery").await?;
+        let message = naming_kept(self.message, kept.as_slice());
+        Ok(Err(RequestError { message, ..self }))
     }
 
     /// A refusal of the request with id `request_id`.

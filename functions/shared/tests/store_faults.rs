@@ -489,6 +489,8 @@ enum Refused {
     Reads,
     /// Any object's version (HeadObject denied).
     Versions,
+    /// Any deletion (DeleteObject denied).
+    Deletes,
 }
 
 /// The folder store, refusing for good what `refused` says.
@@ -524,6 +526,10 @@ impl ObjectStore for RefusingStore {
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        if self.refused == Refused::Deletes {
+            let refusal = "403 AccessDenied (injected)";
+            return Err(StoreError::permanent("delete", key, refusal));
+        }
         self.inner.delete(key).await
     }
 }
@@ -584,6 +590,73 @@ async fn an_upload_there_but_refused_for_good_is_reported_once_with_its_old_outp
         messages[1].1.contains("InvalidObjectState"),
         "{}",
         messages[1].1
+    );
+}
+
+#[tokio::test]
+async fn outputs_the_store_will_not_delete_are_named_in_the_failure() {
+    let (input, upload) = one_upload("undeletable-in", "obama.jpg");
+    let dir = scratch("undeletable-out");
+    let topics = MemoryTopics::default();
+    let made = ingest_upload(
+        &upload,
+        &input,
+        &FolderStore::new(dir.join("out")),
+        &topics,
+        &settings(),
+    )
+    .await;
+    assert!(matches!(made, Ok(Outcome::Analyzed { .. })), "{made:?}");
+    let before = tree(&dir.join("out"));
+    // The photo is replaced by bytes that do not decode; its old outputs cannot be deleted.
+    input
+        .put(
+            &upload.key,
+            b"\xff\xd8\xff not a JPEG".to_vec(),
+            "image/jpeg",
+        )
+        .await
+        .expect("put");
+    let output = RefusingStore {
+        inner: FolderStore::new(dir.join("out")),
+        refused: Refused::Deletes,
+    };
+    let failed = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+    let Ok(Outcome::Failed { message, .. }) = failed else {
+        panic!("{failed:?}")
+    };
+    assert_eq!(tree(&dir.join("out")), before, "nothing could be deleted");
+    // The failure names every output left, and why.
+    for key in before.keys() {
+        let key = key.to_string_lossy();
+        assert!(
+            message.contains(&format!("delete {key}: 403 AccessDenied")),
+            "{key}: {message}"
+        );
+    }
+    assert!(
+        message.contains("left from an earlier delivery"),
+        "{message}"
+    );
+
+    // A render refused when delivered again says the same of the file it could not withdraw.
+    let request = small_render_request(&upload.key, None);
+    let done = run_render(
+        Ok(request.clone()),
+        &one_upload("undeletable-render-in", "obama.jpg").0,
+        &output,
+        &topics,
+        &render_settings(),
+    )
+    .await;
+    let Ok(RenderOutcome::Done { key }) = done else {
+        panic!("{done:?}")
+    };
+    let refused = run_render(Ok(request), &input, &output, &topics, &render_settings()).await;
+    assert!(
+        matches!(&refused, Ok(RenderOutcome::Failed(e))
+            if e.message.contains(&format!("delete {key}: 403 AccessDenied"))),
+        "{refused:?}"
     );
 }
 
@@ -1039,6 +1112,54 @@ async fn a_photo_replaced_while_it_is_rendered_ends_with_the_new_photo_s_render(
         announced["sha256"].as_str(),
         Some(imaging_core::sha256_hex(&photo("faces/hopper.jpg")).as_str())
     );
+}
+
+#[tokio::test]
+async fn a_photo_uploaded_while_its_render_found_none_is_rendered() {
+    let (input, upload) = one_upload("render-late-in", "obama.jpg");
+    input.delete(&upload.key).await.expect("delete");
+    let input = BusyStore::new(input, [Meanwhile::Upload(photo("faces/hopper.jpg"))]);
+    let dir = scratch("render-late-out");
+    let topics = MemoryTopics::default();
+    let request = small_render_request(&upload.key, None);
+    let done = run_render(
+        Ok(request),
+        &input,
+        &FolderStore::new(&dir),
+        &topics,
+        &render_settings(),
+    )
+    .await;
+    assert!(matches!(done, Ok(RenderOutcome::Done { .. })), "{done:?}");
+    let messages = topics.messages();
+    assert_eq!(messages.len(), 1, "render.done only, no not_found");
+    assert!(messages[0].1.contains("render.done"), "{}", messages[0].1);
+}
+
+#[tokio::test]
+async fn a_photo_replaced_in_every_round_of_its_render_fails_for_a_retry() {
+    let (input, upload) = one_upload("render-restless-in", "obama.jpg");
+    let uploads = (0..3).map(|i| {
+        let name = ["faces/hopper.jpg", "faces/obama_official_portrait.jpg"][i % 2];
+        Meanwhile::Upload(photo(name))
+    });
+    let input = BusyStore::new(input, uploads);
+    let dir = scratch("render-restless-out");
+    let topics = MemoryTopics::default();
+    let request = small_render_request(&upload.key, None);
+    let outcome = run_render(
+        Ok(request),
+        &input,
+        &FolderStore::new(&dir),
+        &topics,
+        &render_settings(),
+    )
+    .await;
+    assert!(
+        matches!(&outcome, Err(e) if e.to_string().contains("in each of 3 rounds")),
+        "{outcome:?}"
+    );
+    assert_eq!(topics.messages().len(), 0, "nothing announced");
 }
 
 #[tokio::test]
