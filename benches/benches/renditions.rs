@@ -1,12 +1,12 @@
-//! Criterion benches of the rendition job and its stages on two real camera photos:
-//! decode (full and shrunk on load), the resize cascade, encode, the whole job without and with
-//! the pixel analysis, and the pixel analysis alone (faces, quality, ROI, crops, colours,
-//! signature on the 2048/1024/256 renditions).
+//! Criterion benches of the rendition job and its stages on two real camera photos: the
+//! original's SHA-256, decode (full and shrunk on load), the resize cascade, encode, the whole
+//! job without and with the pixel analysis, and the pixel analysis alone (faces, quality, ROI,
+//! crops, colours, signature on the 2048/1024/256 renditions).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use imaging_core::resize::{fit_within, Resizer};
 use imaging_core::{
-    analyze_pixels, decode, encode_jpeg, render_renditions, AnalysisImages, Limits,
+    analyze_pixels, decode, encode_jpeg, render_renditions, sha256_hex, AnalysisImages, Limits,
     RenditionOptions,
 };
 use std::hint::black_box;
@@ -26,6 +26,7 @@ fn stages(c: &mut Criterion) {
         let mut group = c.benchmark_group(name);
         group.sample_size(10);
 
+        group.bench_function("sha256", |b| b.iter(|| sha256_hex(black_box(&bytes))));
         group.bench_function("decode_full", |b| {
             b.iter(|| decode(black_box(&bytes), &limits, None).expect("decode"))
         });

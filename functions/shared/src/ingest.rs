@@ -33,7 +33,8 @@ pub enum Outcome {
         /// Time per stage.
         timings: Timings,
     },
-    /// Refused for good; `photo.failed` published and nothing stored.
+    /// Refused for good; `photo.failed` published and nothing stored (but what the store
+    /// refused to delete, which the message names).
     Failed {
         /// The error class.
         kind: String,
@@ -473,8 +474,8 @@ async fn store_outputs<O: ObjectStore>(
 
 /// Removes every output of photo `relative` (renditions of `sizes`, analysis) that an earlier
 /// delivery or run may have stored: no output is left for a failed photo. A delete the store
-/// refuses for good is logged and skipped, and returned (the store's refusal, naming the key)
-/// for the failure to name (see [`naming_kept`]); a passing fault is returned, for a retry.
+/// refuses for good is logged (with the store's reason) and skipped, and its key returned for
+/// the failure to name (see [`naming_kept`]); a passing fault is returned, for a retry.
 pub async fn remove_outputs<O: ObjectStore>(
     output: &O,
     relative: &str,
@@ -488,7 +489,7 @@ pub async fn remove_outputs<O: ObjectStore>(
 }
 
 /// Deletes `key` (`what` it is, for the log): a delete the store refuses for good is logged
-/// and skipped, and its refusal returned; a passing fault is returned, for a retry.
+/// with its reason and skipped, and `key` returned; a passing fault is returned, for a retry.
 pub(crate) async fn remove_output<O: ObjectStore>(
     output: &O,
     key: &str,
@@ -498,27 +499,29 @@ pub(crate) async fn remove_output<O: ObjectStore>(
         Ok(()) => Ok(None),
         Err(e) if e.retry == Retry::Permanent => {
             tracing::error!(key, "cannot remove {what}: {e}");
-            Ok(Some(e.to_string()))
+            Ok(Some(key.to_string()))
         }
         Err(e) => Err(e),
     }
 }
 
-/// A failure's `message`, naming the outputs an earlier delivery stored that the store refused
-/// to delete (`kept`, as [`remove_outputs`] returns them), so a failure never says less than
-/// what is left: unchanged when nothing was kept.
+/// A failure's `message`, naming the keys of outputs the store refused to delete (`kept`, as
+/// [`remove_outputs`] returns them; the reasons are in the log), which may remain: a failure
+/// does not claim that nothing is stored when that could not be made so. Unchanged when every
+/// delete went through.
 pub fn naming_kept(message: String, kept: &[String]) -> String {
     if kept.is_empty() {
         message
     } else {
         format!(
-            "{message} (left from an earlier delivery, the store refusing to delete it: {})",
-            kept.join("; ")
+            "{message} (the store refused to delete, so these may remain: {})",
+            kept.join(", ")
         )
     }
 }
 
-/// Logs and publishes `photo.failed` (the outputs are already removed, or there were none).
+/// Logs and publishes `photo.failed` (the outputs are already removed, there were none, or the
+/// message names those the store refused to delete).
 async fn publish_failure<P: Publisher>(
     publisher: &P,
     failure: PhotoFailed,

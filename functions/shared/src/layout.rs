@@ -38,7 +38,8 @@ pub enum LayoutOutcome {
         /// The layout's key.
         key: String,
     },
-    /// Refused; `layout.failed` published, nothing stored (an earlier delivery's layout removed).
+    /// Refused; `layout.failed` published, nothing stored (an earlier delivery's layout removed,
+    /// or named in the message when the store refused to delete it).
     Failed(RequestError),
 }
 

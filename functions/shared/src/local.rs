@@ -281,7 +281,13 @@ impl ObjectStore for FolderStore {
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         let path = self.path("delete", key)?;
         match tokio::fs::remove_file(&path).await {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            // Not there, or a file where a folder of the key would be: no such object.
+            Err(e)
+                if !matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
                 return Err(io_error("delete", key, e))
             }
             _ => {}

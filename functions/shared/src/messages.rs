@@ -31,13 +31,15 @@ pub enum Message {
     /// A photo's renditions and analysis are stored.
     #[serde(rename = "photo.analyzed")]
     PhotoAnalyzed(Box<PhotoAnalyzed>),
-    /// A photo was refused for good (bad, hostile or over a limit); nothing was stored for it.
+    /// A photo was refused for good (bad, hostile or over a limit); nothing is stored for it (but
+    /// outputs the store refused to delete, which the message names).
     #[serde(rename = "photo.failed")]
     PhotoFailed(PhotoFailed),
     /// A book's layout is stored.
     #[serde(rename = "layout.ready")]
     LayoutReady(LayoutReady),
-    /// A layout request was refused (malformed, unknown photos); nothing was stored.
+    /// A layout request was refused (malformed, unknown photos); nothing is stored (but a layout
+    /// the store refused to delete, which the message names).
     #[serde(rename = "layout.failed")]
     LayoutFailed(RequestFailed),
     /// A print render is stored.

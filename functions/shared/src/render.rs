@@ -34,14 +34,16 @@ pub enum RenderOutcome {
         /// The render's key.
         key: String,
     },
-    /// Refused; `render.failed` published, nothing stored (an earlier delivery's file removed).
+    /// Refused; `render.failed` published, nothing stored (an earlier delivery's file removed,
+    /// or named in the message when the store refused to delete it).
     Failed(RequestError),
 }
 
 /// Key of a render: named by everything that decides its bytes, and by the photo the request
 /// names when it names one (the first 16 hex digits of its `sha256`), so a repeated request
-/// overwrites the same object with the same bytes, different requests never collide, and a
-/// request refused because its photo changed withdraws only a file of that photo.
+/// overwrites the same object with the same bytes, requests for different files get different
+/// keys, and a request refused because its photo changed withdraws only a file made for a
+/// request naming that photo.
 pub fn render_key(relative_photo: &str, request: &RenderRequest, format: PrintFormat) -> String {
     let p = &request.placement;
     let quality = match format {

@@ -626,16 +626,16 @@ async fn outputs_the_store_will_not_delete_are_named_in_the_failure() {
         panic!("{failed:?}")
     };
     assert_eq!(tree(&dir.join("out")), before, "nothing could be deleted");
-    // The failure names every output left, and why.
+    // The failure names every output left.
+    assert_eq!(before.len(), 4, "three renditions and the analysis");
+    let published = topics.messages().last().expect("photo.failed").1.clone();
+    assert!(published.contains("photo.failed"), "{published}");
     for key in before.keys() {
         let key = key.to_string_lossy();
-        assert!(
-            message.contains(&format!("delete {key}: 403 AccessDenied")),
-            "{key}: {message}"
-        );
+        assert!(published.contains(&*key), "{key}: {published}");
     }
     assert!(
-        message.contains("left from an earlier delivery"),
+        message.contains("the store refused to delete, so these may remain"),
         "{message}"
     );
 
@@ -655,9 +655,10 @@ async fn outputs_the_store_will_not_delete_are_named_in_the_failure() {
     let refused = run_render(Ok(request), &input, &output, &topics, &render_settings()).await;
     assert!(
         matches!(&refused, Ok(RenderOutcome::Failed(e))
-            if e.message.contains(&format!("delete {key}: 403 AccessDenied"))),
+            if e.message.ends_with(&format!("so these may remain: {key})"))),
         "{refused:?}"
     );
+    assert!(dir.join("out").join(&key).is_file());
 }
 
 /// A photo name in folders of 100 bytes (a file system takes 255 a name) that makes an upload
@@ -1112,6 +1113,23 @@ async fn a_photo_replaced_while_it_is_rendered_ends_with_the_new_photo_s_render(
         announced["sha256"].as_str(),
         Some(imaging_core::sha256_hex(&photo("faces/hopper.jpg")).as_str())
     );
+}
+
+#[tokio::test]
+async fn a_photo_uploaded_while_its_ingest_found_none_is_processed() {
+    let (expected, expected_summary) = hopper_reference("late").await;
+    let (input, upload) = one_upload("late-in", "obama.jpg");
+    input.delete(&upload.key).await.expect("delete");
+    let input = BusyStore::new(input, [Meanwhile::Upload(photo("faces/hopper.jpg"))]);
+    let (outcome, dir, topics) = ingest_fresh("late-out", &upload, &input).await;
+    assert!(
+        matches!(outcome, Ok(Outcome::Analyzed { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(tree(&dir.join("out")), expected);
+    let messages = topics.messages();
+    assert_eq!(messages.len(), 1, "photo.analyzed only, no not_found");
+    assert_eq!(summary(&messages[0].1), expected_summary);
 }
 
 #[tokio::test]
