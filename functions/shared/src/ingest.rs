@@ -181,8 +181,9 @@ pub(crate) fn changed_in_every_round(key: &str) -> TransientError {
 pub(crate) enum Original {
     /// Its bytes, and the version read.
     Read(Vec<u8>, String),
-    /// It cannot be used: over the byte limit (`limits`), refused by the store for good
-    /// (`input`), or missing (`not_found`); with the version the store gives of what is there.
+    /// It cannot be used: over the byte limit (`limits`, with the version read), refused by the
+    /// store for good (`input`, with the version the store gives of what is there), or missing
+    /// (`not_found`, no version).
     Refused {
         /// `limits`, `input` or `not_found`.
         kind: &'static str,

@@ -181,8 +181,8 @@ enum Rendered {
 
 /// One round of a render: reads the original, renders it and stores the file, or refuses the
 /// request and withdraws the file an earlier delivery stored at `key`. Returns that and the
-/// version read (for an original that could not be read, the version the store gives of it),
-/// for the caller to check that the file is of the photo at the key now, as ingest does: two
+/// version read (for an original that could not be read, as [`read_original`] gives it), for
+/// the caller to check that the file is of the photo at the key now, as ingest does: two
 /// deliveries racing over a replaced photo end with the newer photo's render.
 async fn render_round<I: ObjectStore, O: ObjectStore>(
     request: &RenderRequest,
