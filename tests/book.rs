@@ -208,6 +208,9 @@ fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
     let store = out.to_string_lossy().into_owned();
     let faces = photos_dir().join("faces");
     let faces = faces.to_string_lossy().into_owned();
+    // `photo-suite render` of the request file at `path`, the photos read from `photos`.
+    let render =
+        |path: &str, photos: &str| run(&["render", path, "--photos", photos, "--store", &store]);
     // curie_portrait_orientation6.jpg is stored turned: the placement is in upright pixels.
     let analysis = {
         let turned = photos_dir().join("faces/curie_portrait_orientation6.jpg");
@@ -223,7 +226,7 @@ fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
                          "placement": {"x": 0, "y": 0, "width": w, "height": h / 2, "rot": 90},
                          "width": 600, "height": (600 * w / (h / 2)), "format": "png"});
     let path = write(&out, "print.json", &request);
-    let (code, done, failed) = run(&["render", &path, "--photos", &faces, "--store", &store]);
+    let (code, done, failed) = render(&path, &faces);
     assert_eq!((code, failed.len()), (0, 0), "{failed:?}");
     let key = done[0]["render_key"].as_str().expect("key").to_string();
     let source = photos_dir().join("faces/curie_portrait_orientation6.jpg");
@@ -267,41 +270,26 @@ fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
     let empty = out.join("no-photos");
     std::fs::create_dir_all(&empty).expect("folder");
     let empty = empty.to_string_lossy().into_owned();
-    let (code, _, failed) = run(&["render", &path, "--photos", &empty, "--store", &store]);
+    let (code, _, failed) = render(&path, &empty);
     assert_eq!((code, failed[0]["kind"].as_str()), (2, Some("not_found")));
     assert!(!out.join(&key).exists(), "the earlier render is withdrawn");
 
     // A request naming the SHA-256 of another file than the one at the key: refused, and the
     // file of the request that named none (the same placement) stays.
-    let (code, _, _) = run(&["render", &path, "--photos", &faces, "--store", &store]);
+    let (code, _, _) = render(&path, &faces);
     assert_eq!(code, 0);
     let mut changed = request.clone();
     let curie = sha256sum(&photos_dir().join("faces/curie_portrait.jpg"));
     changed["sha256"] = json!(curie);
     let changed_path = write(&out, "changed.json", &changed);
-    let args = [
-        "render",
-        &changed_path,
-        "--photos",
-        &faces,
-        "--store",
-        &store,
-    ];
-    let (code, done, failed) = run(&args);
+    let (code, done, failed) = render(&changed_path, &faces);
     assert_eq!((code, done.len()), (2, 0));
     assert_eq!(failed[0]["kind"], "photo_changed", "{failed:?}");
     assert!(out.join(&key).is_file(), "another request's file stays");
     // Naming the photo that is there: its own file, named by it.
     changed["sha256"] = json!(sha256sum(&source));
     let changed_path = write(&out, "named.json", &changed);
-    let (code, done, _) = run(&[
-        "render",
-        &changed_path,
-        "--photos",
-        &faces,
-        "--store",
-        &store,
-    ]);
+    let (code, done, _) = render(&changed_path, &faces);
     assert_eq!(code, 0);
     let named = done[0]["render_key"].as_str().expect("key");
     let short = &sha256sum(&source)[..16];
@@ -314,6 +302,6 @@ fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
     let mut outside = request.clone();
     outside["placement"]["y"] = json!(h);
     let path = write(&out, "outside.json", &outside);
-    let (code, _, failed) = run(&["render", &path, "--photos", &faces, "--store", &store]);
+    let (code, _, failed) = render(&path, &faces);
     assert_eq!((code, failed[0]["kind"].as_str()), (2, Some("parameter")));
 }

@@ -1067,6 +1067,20 @@ fn render_settings() -> RenderSettings {
     }
 }
 
+/// `request` rendered from `input` into the fresh folder `name`: the outcome, that folder and
+/// what was published.
+async fn render_fresh(
+    name: &str,
+    input: &impl ObjectStore,
+    request: serde_json::Value,
+) -> (Result<RenderOutcome, TransientError>, PathBuf, MemoryTopics) {
+    let dir = scratch(name);
+    let topics = MemoryTopics::default();
+    let output = FolderStore::new(&dir);
+    let outcome = run_render(Ok(request), input, &output, &topics, &render_settings()).await;
+    (outcome, dir, topics)
+}
+
 #[tokio::test]
 async fn a_photo_replaced_while_it_is_rendered_ends_with_the_new_photo_s_render() {
     // Hopper's portrait rendered on its own: the file expected at the key.
@@ -1075,31 +1089,15 @@ async fn a_photo_replaced_while_it_is_rendered_ends_with_the_new_photo_s_render(
         .put(&upload.key, photo("faces/hopper.jpg"), "image/jpeg")
         .await
         .expect("put");
-    let reference = scratch("render-replaced-ref-out");
     let request = small_render_request(&upload.key, None);
-    let done = run_render(
-        Ok(request.clone()),
-        &reference_in,
-        &FolderStore::new(&reference),
-        &MemoryTopics::default(),
-        &render_settings(),
-    )
-    .await;
+    let (done, reference, _) =
+        render_fresh("render-replaced-ref-out", &reference_in, request.clone()).await;
     assert!(matches!(done, Ok(RenderOutcome::Done { .. })), "{done:?}");
 
     // Obama's portrait at the key, replaced by Hopper's just after the first read.
     let (input, _) = one_upload("render-replaced-in", "obama.jpg");
     let input = BusyStore::new(input, [Meanwhile::Upload(photo("faces/hopper.jpg"))]);
-    let dir = scratch("render-replaced-out");
-    let topics = MemoryTopics::default();
-    let done = run_render(
-        Ok(request),
-        &input,
-        &FolderStore::new(&dir),
-        &topics,
-        &render_settings(),
-    )
-    .await;
+    let (done, dir, topics) = render_fresh("render-replaced-out", &input, request).await;
     assert!(matches!(done, Ok(RenderOutcome::Done { .. })), "{done:?}");
     assert_eq!(tree(&dir), tree(&reference), "the new photo's render");
     let messages = topics.messages();
@@ -1137,17 +1135,8 @@ async fn a_photo_uploaded_while_its_render_found_none_is_rendered() {
     let (input, upload) = one_upload("render-late-in", "obama.jpg");
     input.delete(&upload.key).await.expect("delete");
     let input = BusyStore::new(input, [Meanwhile::Upload(photo("faces/hopper.jpg"))]);
-    let dir = scratch("render-late-out");
-    let topics = MemoryTopics::default();
     let request = small_render_request(&upload.key, None);
-    let done = run_render(
-        Ok(request),
-        &input,
-        &FolderStore::new(&dir),
-        &topics,
-        &render_settings(),
-    )
-    .await;
+    let (done, _, topics) = render_fresh("render-late-out", &input, request).await;
     assert!(matches!(done, Ok(RenderOutcome::Done { .. })), "{done:?}");
     let messages = topics.messages();
     assert_eq!(messages.len(), 1, "render.done only, no not_found");
@@ -1162,17 +1151,8 @@ async fn a_photo_replaced_in_every_round_of_its_render_fails_for_a_retry() {
         Meanwhile::Upload(photo(name))
     });
     let input = BusyStore::new(input, uploads);
-    let dir = scratch("render-restless-out");
-    let topics = MemoryTopics::default();
     let request = small_render_request(&upload.key, None);
-    let outcome = run_render(
-        Ok(request),
-        &input,
-        &FolderStore::new(&dir),
-        &topics,
-        &render_settings(),
-    )
-    .await;
+    let (outcome, _, topics) = render_fresh("render-restless-out", &input, request).await;
     assert!(
         matches!(&outcome, Err(e) if e.to_string().contains("in each of 3 rounds")),
         "{outcome:?}"
