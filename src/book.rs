@@ -10,19 +10,28 @@ use photo_suite_functions::local::{FolderStore, MemoryTopics};
 use photo_suite_functions::plan::PlanSettings;
 use photo_suite_functions::ports::Topic;
 use photo_suite_functions::render::{run_render, RenderSettings};
-use photo_suite_functions::requests::{parse_message, MAX_REQUEST_BYTES};
+use photo_suite_functions::requests::{parse_message, RequestError, MAX_REQUEST_BYTES};
+use serde_json::Value;
 use std::io::Read;
 use std::path::Path;
 
-/// Reads a request file (at most [`MAX_REQUEST_BYTES`] plus one byte, so an oversized one is
-/// refused by the same check as in the Lambda).
-fn read_request(path: &Path) -> anyhow::Result<String> {
+/// Reads a request file and parses it as the Lambda parses a message: one over
+/// [`MAX_REQUEST_BYTES`] is refused (`too_large`, with the file's size) without reading the
+/// rest of it.
+fn read_request(path: &Path) -> anyhow::Result<Result<Value, RequestError>> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut text = String::new();
-    file.take(MAX_REQUEST_BYTES as u64 + 1)
-        .read_to_string(&mut text)
+    let mut bytes = Vec::new();
+    (&file)
+        .take(MAX_REQUEST_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() > MAX_REQUEST_BYTES {
+        let size = file.metadata().map_or(bytes.len() as u64, |m| m.len());
+        return Ok(Err(RequestError::too_large(size, None)));
+    }
+    let text = String::from_utf8(bytes)
         .with_context(|| format!("reading {} (UTF-8 JSON expected)", path.display()))?;
-    Ok(text)
+    Ok(parse_message(&text))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -49,7 +58,7 @@ fn report(topics: &MemoryTopics) -> bool {
 
 /// `photo-suite layout REQUEST --store OUT`.
 pub fn layout(request: &Path, store: &Path, plan: PlanSettings) -> anyhow::Result<bool> {
-    let text = read_request(request)?;
+    let message = read_request(request)?;
     anyhow::ensure!(store.is_dir(), "{} is not a folder", store.display());
     let store = FolderStore::new(store);
     let topics = MemoryTopics::default();
@@ -58,14 +67,14 @@ pub fn layout(request: &Path, store: &Path, plan: PlanSettings) -> anyhow::Resul
         plan,
     };
     runtime()?
-        .block_on(run_layout(parse_message(&text), &store, &topics, &settings))
+        .block_on(run_layout(message, &store, &topics, &settings))
         .context("laying out")?;
     Ok(report(&topics))
 }
 
 /// `photo-suite render REQUEST --photos DIR --store OUT`.
 pub fn render(request: &Path, photos: &Path, store: &Path, limits: Limits) -> anyhow::Result<bool> {
-    let text = read_request(request)?;
+    let message = read_request(request)?;
     anyhow::ensure!(photos.is_dir(), "{} is not a folder", photos.display());
     let input = FolderStore::new(photos);
     let output = FolderStore::new(store);
@@ -75,13 +84,7 @@ pub fn render(request: &Path, photos: &Path, store: &Path, limits: Limits) -> an
         limits,
     };
     runtime()?
-        .block_on(run_render(
-            parse_message(&text),
-            &input,
-            &output,
-            &topics,
-            &settings,
-        ))
+        .block_on(run_render(message, &input, &output, &topics, &settings))
         .context("rendering")?;
     Ok(report(&topics))
 }

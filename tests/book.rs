@@ -305,3 +305,94 @@ fn render_cuts_the_placement_from_the_original_at_the_requested_size() {
     let (code, _, failed) = render(&path, &faces);
     assert_eq!((code, failed[0]["kind"].as_str()), (2, Some("parameter")));
 }
+
+#[test]
+fn requests_refused_on_a_later_delivery_withdraw_and_misspelt_fields_are_refused() {
+    let out = ingested("book-withdraw");
+    let store = out.to_string_lossy().into_owned();
+    let faces = photos_dir().join("faces");
+    let faces = faces.to_string_lossy().into_owned();
+    let layout = |name: &str, request: &Value| {
+        let path = write(&out, name, request);
+        run(&["layout", &path, "--store", &store])
+    };
+    let stored = out.join("layouts/book-1/req-w.json");
+
+    // Laid out, then delivered again malformed (its ids readable): the layout is withdrawn.
+    let request = book_request("req-w", &["hopper.jpg", "curie_portrait.jpg"]);
+    let (code, _, failed) = layout("ok.json", &request);
+    assert_eq!((code, failed.len()), (0, 0), "{failed:?}");
+    assert!(stored.is_file());
+    let mut malformed = request.clone();
+    malformed["surfaces"][0]["page"]["dpi"] = json!(0);
+    let (code, _, failed) = layout("dpi0.json", &malformed);
+    assert_eq!(
+        (code, failed[0]["kind"].as_str()),
+        (2, Some("malformed_request"))
+    );
+    assert!(!stored.exists(), "the earlier layout is withdrawn");
+
+    // A misspelt optional field is refused, not passed over (here the settings).
+    let mut misspelt = request.clone();
+    misspelt["setings"] = json!({"dpi_good": 1000});
+    let (code, _, failed) = layout("misspelt.json", &misspelt);
+    assert_eq!(
+        (code, failed[0]["kind"].as_str()),
+        (2, Some("malformed_request"))
+    );
+    let message = failed[0]["message"].as_str().expect("text");
+    assert!(message.contains("setings"), "{message}");
+
+    // A key with a part longer than a file name can be: no such photo, not a bad analysis.
+    let long = format!("{}.jpg", "c".repeat(300));
+    let (code, _, failed) = layout(
+        "long-part.json",
+        &book_request("req-l", &["hopper.jpg", &long]),
+    );
+    assert_eq!(
+        (code, failed[0]["kind"].as_str()),
+        (2, Some("unknown_photo"))
+    );
+
+    // Over 256 KB of valid UTF-8, cut by the read inside a character: too large, with its size.
+    let mut big = request.clone();
+    big["book_id"] = json!("é".repeat(200_000));
+    let path = write(&out, "big.json", &big);
+    let size = std::fs::metadata(&path).expect("written").len();
+    let (code, _, failed) = run(&["layout", &path, "--store", &store]);
+    assert_eq!((code, failed[0]["kind"].as_str()), (2, Some("too_large")));
+    let message = failed[0]["message"].as_str().expect("text");
+    assert!(message.contains(&format!("{size} bytes")), "{message}");
+
+    // A render stored, then refused under lower limits: the file is withdrawn.
+    let render = |name: &str, request: &Value, extra: &[&str]| {
+        let path = write(&out, name, request);
+        let mut args = vec!["render", &path, "--photos", &faces, "--store", &store];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let print = json!({"type": "render.requested", "request_id": "print-w",
+                       "photo": "hopper.jpg",
+                       "placement": {"x": 0, "y": 0, "width": 100, "height": 100},
+                       "width": 1200, "height": 1200});
+    let (code, done, failed) = render("print.json", &print, &[]);
+    assert_eq!((code, failed.len()), (0, 0), "{failed:?}");
+    let key = out.join(done[0]["render_key"].as_str().expect("key"));
+    assert!(key.is_file());
+    let (code, _, failed) = render("print.json", &print, &["--max-pixels", "1000000"]);
+    assert_eq!((code, failed[0]["kind"].as_str()), (2, Some("limits")));
+    assert!(!key.exists(), "the earlier render is withdrawn");
+    // `sha` for `sha256`: refused rather than rendered without the check.
+    let mut misspelt = print.clone();
+    misspelt["sha"] = json!("0".repeat(64));
+    let (code, _, failed) = render("sha.json", &misspelt, &[]);
+    assert_eq!(
+        (code, failed[0]["kind"].as_str()),
+        (2, Some("malformed_request"))
+    );
+    // No photo can have a name over the file system's bound.
+    let mut long_photo = print.clone();
+    long_photo["photo"] = json!(long);
+    let (code, _, failed) = render("long.json", &long_photo, &[]);
+    assert_eq!((code, failed[0]["kind"].as_str()), (2, Some("not_found")));
+}

@@ -141,10 +141,17 @@ fn decode_jpeg(
 
     check_upright(check, stored_width, stored_height, exif.orientation)?;
 
+    let scans = segments.scans(bytes);
+    if scans.count > jpeg_decode::MAX_SCANS {
+        return Err(LimitExceeded::Scans {
+            scans: scans.count,
+            limit: jpeg_decode::MAX_SCANS,
+        }
+        .into());
+    }
     let shrink = jpeg_shrink(header.width, header.height, min_long_side);
     let decompressed =
-        jpeg_decode::decompress(bytes, &header, shrink, segments.has_end_of_image(bytes))
-            .map_err(err)?;
+        jpeg_decode::decompress(bytes, &header, shrink, scans.end_of_image).map_err(err)?;
     warnings.extend(decompressed.warning);
     let (width, height) = (
         to_u32(decompressed.width, F)?,
@@ -208,6 +215,11 @@ fn decode_with_image_crate(
     };
     let err = |e: image::ImageError| match e {
         image::ImageError::Limits(l) => LimitExceeded::Allocation(l.to_string()).into(),
+        // A valid file of a kind the decoder does not read (a palette or a float TIFF, a
+        // compression it lacks): not damaged, so not `decode`.
+        image::ImageError::Unsupported(u) => ImagingError::Unsupported {
+            format: format!("{format} variant ({u})"),
+        },
         // The decoders read from memory: an early end of the reads is the end of the file,
         // reached by a cut file or by an offset past it (a TIFF strip or tile).
         image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -244,6 +256,18 @@ fn decode_with_image_crate(
             }
         }
     }
+    let mut warnings = Vec::new();
+    let stripped = match format {
+        ImageFormat::Png => png_without_oversized_icc(bytes),
+        _ => None,
+    };
+    let bytes = match &stripped {
+        Some((copy, warning)) => {
+            warnings.push(warning.clone());
+            copy.as_slice()
+        }
+        None => bytes,
+    };
     for (w, h) in declared_sizes(bytes, format) {
         limits.check_dimensions(w, h)?;
     }
@@ -268,7 +292,6 @@ fn decode_with_image_crate(
         .into());
     }
 
-    let mut warnings = Vec::new();
     let raw_exif = decoder.exif_metadata().map_err(err)?;
     let exif = match (raw_exif, format) {
         (Some(tiff), _) => keep_warning(ExifFacts::from_tiff(tiff), &mut warnings),
@@ -325,7 +348,16 @@ fn decode_heif(
     check: SizeCheck,
 ) -> Result<Decoded> {
     use libheif_rs::{ColorSpace, HeifContext, RgbChroma};
-    let err = |e: libheif_rs::HeifError| ImagingError::decode(format, e);
+    let err = |e: libheif_rs::HeifError| {
+        // libheif's own bounds (a side over 32,768, too many items): over a limit, not damaged.
+        if matches!(
+            e.sub_code,
+            libheif_rs::HeifErrorSubCode::SecurityLimitExceeded
+        ) {
+            return LimitExceeded::Allocation(format!("libheif: {e}")).into();
+        }
+        ImagingError::decode(format, e)
+    };
     let context = HeifContext::read_from_bytes(bytes).map_err(err)?;
     let handle = context.primary_image_handle().map_err(err)?;
     // The size after libheif applies the container's rotation and mirroring.
@@ -393,6 +425,9 @@ fn decode_heif(
         .planes()
         .interleaved
         .ok_or_else(|| ImagingError::decode(format, "no interleaved plane"))?;
+    // The size checked above is the container's (`ispe`); the coded image can be larger, and
+    // the decoder makes what it codes: nothing over the limits goes on.
+    limits.check_dimensions(plane.width, plane.height)?;
     let channels = if alpha { 4 } else { 3 };
     let row_bytes = plane.width as usize * channels;
     let mut packed = Vec::with_capacity(row_bytes * plane.height as usize);
@@ -429,6 +464,45 @@ fn decode_heif(
         exif,
         warnings,
     })
+}
+
+/// The largest ICC profile a PNG may inflate to (a JPEG's APP2 chunks hold at most 255 x
+/// 65,519 bytes, about as much; real profiles are kilobytes to a few megabytes).
+const MAX_ICC_BYTES: usize = 16 << 20;
+
+/// For a PNG whose `iCCP` profile inflates past [`MAX_ICC_BYTES`], a copy without that chunk
+/// and the warning to give: the png decoder would inflate it up to the whole allocation limit
+/// (a 1 MB file to 770 MB, twice that at the peak), for a profile Little CMS then refuses.
+/// `None` for any other PNG (a profile within the bound, or one that does not inflate, is the
+/// decoder's to read or to pass over).
+fn png_without_oversized_icc(bytes: &[u8]) -> Option<(Vec<u8>, String)> {
+    let mut pos = 8; // after the signature
+    while let Some(header) = bytes.get(pos..pos + 8) {
+        let len = usize::try_from(u32::from_be_bytes(header[..4].try_into().ok()?)).ok()?;
+        let end = pos.checked_add(12)?.checked_add(len)?; // length, type, data, CRC
+        match &header[4..8] {
+            b"IDAT" => return None, // the profile must come before the image data
+            b"iCCP" => {
+                let data = bytes.get(pos + 8..pos + 8 + len)?;
+                // A name of 1-79 bytes, its NUL, the compression method, then zlib data.
+                let compressed = data.get(data.iter().position(|&b| b == 0)? + 2..)?;
+                return match fdeflate::decompress_to_vec_bounded(compressed, MAX_ICC_BYTES) {
+                    Err(fdeflate::BoundedDecompressionError::OutputTooLarge { .. }) => {
+                        let mut copy = bytes[..pos].to_vec();
+                        copy.extend_from_slice(bytes.get(end..)?);
+                        let warning = format!(
+                            "ICC profile ignored: it inflates to over {} MiB",
+                            MAX_ICC_BYTES >> 20
+                        );
+                        Some((copy, warning))
+                    }
+                    _ => None,
+                };
+            }
+            _ => pos = end,
+        }
+    }
+    None
 }
 
 /// Bytes a decode through the `image` crate holds at its peak, from the header: the decoded
@@ -468,6 +542,121 @@ fn heif_exif_tiff(block: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_jpeg_of_more_scans_than_the_limit_is_refused_before_decoding() {
+        let jpeg = crate::jpeg_decode::progressive_jpeg(crate::jpeg_decode::MAX_SCANS);
+        let e = decode(&jpeg, &Limits::default(), None).expect_err("refused");
+        assert!(
+            matches!(
+                e,
+                ImagingError::Limits(LimitExceeded::Scans {
+                    scans: 510,
+                    limit: 500
+                })
+            ),
+            "{e}"
+        );
+        // An MPO's second image, after the first one's end, is not counted.
+        let one = crate::jpeg_decode::progressive_jpeg(0);
+        let mut two = one.clone();
+        two.extend_from_slice(&jpeg);
+        assert!(decode(&two, &Limits::default(), None).is_ok());
+    }
+
+    #[test]
+    fn a_png_whose_icc_profile_inflates_past_the_bound_is_read_without_it() {
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut c = (data.len() as u32).to_be_bytes().to_vec();
+            c.extend_from_slice(kind);
+            c.extend_from_slice(data);
+            let crc = crc32(&c[4..]);
+            c.extend_from_slice(&crc.to_be_bytes());
+            c
+        };
+        let plain = png(8, 8, image::ExtendedColorType::Rgb8);
+        // A profile of zeros, one byte over the bound once inflated.
+        let mut iccp = b"bomb\0\0".to_vec();
+        iccp.extend(fdeflate::compress_to_vec(&vec![0u8; MAX_ICC_BYTES + 1]));
+        // IHDR ends at byte 33 (signature 8, IHDR chunk 25): the profile goes after it.
+        let mut bomb = plain[..33].to_vec();
+        bomb.extend(chunk(b"iCCP", &iccp));
+        bomb.extend_from_slice(&plain[33..]);
+        let decoded = decode(&bomb, &Limits::default(), None).expect("decodes");
+        assert_eq!((decoded.image.width, decoded.image.height), (8, 8));
+        assert!(
+            decoded
+                .warnings
+                .iter()
+                .any(|w| w.contains("ICC profile ignored")),
+            "{:?}",
+            decoded.warnings
+        );
+        assert!(png_without_oversized_icc(&plain).is_none());
+    }
+
+    #[test]
+    fn a_valid_tiff_of_a_kind_not_read_is_unsupported_not_corrupt() {
+        // A 1x1 palette TIFF (photometric interpretation 3), little-endian: the header, one
+        // IFD of nine entries, the pixel, the colour map.
+        let entries: [(u16, u16, u32, u32); 9] = [
+            (256, 3, 1, 1),     // ImageWidth
+            (257, 3, 1, 1),     // ImageLength
+            (258, 3, 1, 8),     // BitsPerSample
+            (259, 3, 1, 1),     // Compression: none
+            (262, 3, 1, 3),     // PhotometricInterpretation: palette
+            (273, 4, 1, 122),   // StripOffsets
+            (278, 3, 1, 1),     // RowsPerStrip
+            (279, 4, 1, 1),     // StripByteCounts
+            (320, 3, 768, 124), // ColorMap
+        ];
+        let mut tiff = b"II*\0".to_vec();
+        tiff.extend(8u32.to_le_bytes());
+        tiff.extend((entries.len() as u16).to_le_bytes());
+        for (tag, kind, count, value) in entries {
+            tiff.extend(tag.to_le_bytes());
+            tiff.extend(kind.to_le_bytes());
+            tiff.extend(count.to_le_bytes());
+            tiff.extend(value.to_le_bytes());
+        }
+        tiff.extend(0u32.to_le_bytes());
+        assert_eq!(tiff.len(), 122);
+        tiff.extend([0, 0]); // the pixel, and a byte to align the map
+        tiff.extend(vec![0u8; 768 * 2]);
+        let e = decode(&tiff, &Limits::default(), None).expect_err("not read");
+        assert!(matches!(e, ImagingError::Unsupported { .. }), "{e}");
+        assert!(e.to_string().contains("RGBPalette"), "{e}");
+    }
+
+    #[test]
+    fn a_heif_over_libheif_s_own_bounds_is_over_the_limits() {
+        let path = test_support::photos_dir().join("formats/avif_8bit_srgb.avif");
+        let mut avif = std::fs::read(path).expect("corpus AVIF");
+        let ispe = avif
+            .windows(4)
+            .position(|w| w == b"ispe")
+            .expect("an ispe box");
+        // Version and flags, then the width and the height: 60,000 each.
+        avif[ispe + 8..ispe + 16].copy_from_slice(&[0, 0, 0xEA, 0x60, 0, 0, 0xEA, 0x60]);
+        let e = decode(&avif, &Limits::default(), None).expect_err("refused");
+        assert!(matches!(e, ImagingError::Limits(_)), "{e}");
+    }
+
+    /// CRC-32 (ISO 3309, as PNG chunks use), bit by bit.
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
 
     /// A PNG of `width` x `height` black pixels of colour type `color`.
     fn png(width: u32, height: u32, color: image::ExtendedColorType) -> Vec<u8> {

@@ -21,6 +21,13 @@
 use std::ffi::{c_int, CStr};
 use turbojpeg::raw;
 
+/// The most scans a JPEG may have. Each scan of a progressive JPEG is a pass over the image
+/// (a few milliseconds at 100 MP), so a file of many tiny scans could hold a decode for
+/// minutes; encoders write about ten (libjpeg's progressive script, mozjpeg's), and 500 is
+/// the limit libjpeg-turbo's own fuzzing uses. Counted before decoding (`limits`), and set in
+/// TurboJPEG too, for scans the count could miss.
+pub(crate) const MAX_SCANS: usize = 500;
+
 /// Largest share of the height that may be left blank by missing data: 1 row in 50.
 const MAX_BLANK_ROWS: (usize, usize) = (1, 50);
 
@@ -100,7 +107,9 @@ impl Handle {
         if ptr.is_null() {
             return Err("cannot initialise TurboJPEG".to_string());
         }
-        Ok(Handle(ptr))
+        let mut handle = Handle(ptr);
+        handle.set(raw::TJPARAM_TJPARAM_SCANLIMIT, MAX_SCANS as c_int)?;
+        Ok(handle)
     }
 
     /// The message of the last failure (the first warning, unless a fatal error followed it).
@@ -287,6 +296,34 @@ fn blank_bottom_rows(pixels: &[u8], row_bytes: usize, blank: &[u8]) -> usize {
         .count()
 }
 
+/// A progressive 64x64 colour JPEG (libjpeg's script: ten scans) with its last scan written
+/// `repeats` more times before the end of the image. For tests of the scan limit.
+#[cfg(test)]
+pub(crate) fn progressive_jpeg(repeats: usize) -> Vec<u8> {
+    let pixels: Vec<u8> = (0..64 * 64 * 3).map(|i| (i % 251) as u8).collect();
+    let image = turbojpeg::Image {
+        pixels: pixels.as_slice(),
+        width: 64,
+        pitch: 64 * 3,
+        height: 64,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    let mut compressor = turbojpeg::Compressor::new().expect("compressor");
+    compressor.set_progressive(true).expect("progressive");
+    let jpeg = compressor.compress_to_vec(image).expect("encode");
+    let eoi = jpeg.len() - 2;
+    let last = jpeg
+        .windows(2)
+        .rposition(|w| w == [0xFF, 0xDA])
+        .expect("a scan");
+    let mut out = jpeg[..eoi].to_vec();
+    for _ in 0..repeats {
+        out.extend_from_slice(&jpeg[last..eoi]);
+    }
+    out.extend_from_slice(&[0xFF, 0xD9]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,7 +368,9 @@ mod tests {
 
     fn decode_all(bytes: &[u8]) -> Result<Decompressed, String> {
         let header = read_header(bytes)?;
-        let eoi = crate::jpeg_markers::read_segments(bytes).has_end_of_image(bytes);
+        let eoi = crate::jpeg_markers::read_segments(bytes)
+            .scans(bytes)
+            .end_of_image;
         decompress(bytes, &header, 1, eoi)
     }
 
@@ -342,6 +381,20 @@ mod tests {
             .position(|w| w == [0xFF, 0xDA])
             .expect("SOS");
         sos + 2 + usize::from(u16::from_be_bytes([jpeg[sos + 2], jpeg[sos + 3]]))
+    }
+
+    #[test]
+    fn turbojpeg_stops_at_the_scan_limit_itself() {
+        // The limit `decode` checks first, here past it in the decoder (for scans a count of
+        // the markers could miss): ten scans and 491 repeats are 501.
+        let scans = |jpeg: &[u8]| crate::jpeg_markers::read_segments(jpeg).scans(jpeg).count;
+        assert_eq!(scans(&progressive_jpeg(0)), 10);
+        let at_limit = progressive_jpeg(MAX_SCANS - 10);
+        assert_eq!(scans(&at_limit), MAX_SCANS);
+        assert!(decode_all(&at_limit).is_ok());
+        let over = progressive_jpeg(MAX_SCANS - 9);
+        let e = decode_all(&over).expect_err("over the scan limit");
+        assert!(e.contains("scans"), "{e}");
     }
 
     #[test]

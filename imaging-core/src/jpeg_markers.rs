@@ -28,15 +28,43 @@ pub(crate) struct StrayBytes {
     pub count: usize,
 }
 
+/// What follows the start of the first scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scans {
+    /// Start-of-scan markers up to the end-of-image marker (the first scan's included): a
+    /// baseline JPEG has one scan per component set, a progressive one about ten.
+    pub count: usize,
+    /// Whether an end-of-image marker follows: without one the file is truncated.
+    pub end_of_image: bool,
+}
+
 impl JpegSegments {
-    /// Whether an end-of-image marker follows the first scan: without one the file is
-    /// truncated. Entropy-coded data cannot contain the marker (an `FF` byte there is always
-    /// followed by `00` or a restart marker), and searching from the scan skips the thumbnail
-    /// an EXIF segment may hold.
-    pub fn has_end_of_image(&self, bytes: &[u8]) -> bool {
-        self.scan_start
-            .and_then(|start| bytes.get(start..))
-            .is_some_and(|scan| scan.windows(2).any(|w| w == [0xFF, 0xD9]))
+    /// Counts the scans and looks for the end of the image, in one pass from the first scan.
+    /// Entropy-coded data cannot hold a marker (an `FF` byte there is always followed by `00`,
+    /// a fill byte or a restart marker), and starting from the scan skips the thumbnail an
+    /// EXIF segment may hold; stopping at the end of the image skips the images an MPO file
+    /// stores after it. Only the payload of a segment between scans (a comment, tables) could
+    /// hold marker bytes: there the count errs on the side of more, and the end can be found
+    /// early (the decoder then finds the data cut).
+    pub fn scans(&self, bytes: &[u8]) -> Scans {
+        let mut found = Scans {
+            count: 0,
+            end_of_image: false,
+        };
+        let Some(scan) = self.scan_start.and_then(|start| bytes.get(start..)) else {
+            return found;
+        };
+        for at in memchr::memchr_iter(0xFF, scan) {
+            match scan.get(at + 1) {
+                Some(0xDA) => found.count += 1,
+                Some(0xD9) => {
+                    found.end_of_image = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        found
     }
 }
 
@@ -170,9 +198,9 @@ mod tests {
                 count: 4
             })
         );
-        assert!(!found.has_end_of_image(&jpeg), "cut after the scan data");
+        assert!(!found.scans(&jpeg).end_of_image, "cut after the scan data");
         jpeg.extend([0xFF, 0xD9]);
-        assert!(read_segments(&jpeg).has_end_of_image(&jpeg));
+        assert!(read_segments(&jpeg).scans(&jpeg).end_of_image);
     }
 
     #[test]

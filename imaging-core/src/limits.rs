@@ -58,6 +58,15 @@ pub enum LimitExceeded {
     /// A decoder found it would have to allocate more than the limits allow.
     #[error("decoding would exceed the memory limit: {0}")]
     Allocation(String),
+    /// A progressive JPEG has more scans than a decode is allowed to make: each scan is a pass
+    /// over the whole image, so a small file of many tiny scans takes minutes.
+    #[error("the JPEG has {scans} scans, over the limit of {limit}")]
+    Scans {
+        /// Scans counted (at least).
+        scans: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The image declares a zero width or height.
     #[error("image declares an empty size {width}x{height}")]
     Empty {

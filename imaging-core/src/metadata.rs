@@ -198,11 +198,21 @@ fn date_time(exif: &Exif, tag: Tag) -> Option<String> {
         return None;
     };
     let dt = exif::DateTime::from_ascii(parts.first()?).ok()?;
-    let valid = (1..=12).contains(&dt.month)
-        && (1..=31).contains(&dt.day)
+    // A date that exists on the calendar (no 31 April, 29 February only in leap years, no
+    // year 0) and no leap second, which most readers of ISO 8601 times refuse.
+    let leap = dt.year % 4 == 0 && (dt.year % 100 != 0 || dt.year % 400 == 0);
+    let days = match dt.month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    let valid = dt.year >= 1
+        && (1..=12).contains(&dt.month)
+        && (1..=days).contains(&dt.day)
         && dt.hour < 24
         && dt.minute < 60
-        && dt.second < 61;
+        && dt.second < 60;
     valid.then(|| {
         format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
@@ -442,6 +452,34 @@ mod tests {
             Some("2020-01-02T03:04:05")
         );
         assert_eq!(taken(&[], &broken), None);
+    }
+
+    #[test]
+    fn only_dates_on_the_calendar_are_times_taken() {
+        const ORIGINAL: u16 = 0x9003;
+        let taken = |text: &str| {
+            ExifFacts::from_tiff(tiff_with_texts(&[], &[(ORIGINAL, text)]))
+                .0
+                .taken_at
+        };
+        for (text, iso) in [
+            ("2024:02:29 10:00:00", "2024-02-29T10:00:00"),
+            ("2000:02:29 10:00:00", "2000-02-29T10:00:00"),
+            ("2024:04:30 23:59:59", "2024-04-30T23:59:59"),
+            ("2024:12:31 00:00:00", "2024-12-31T00:00:00"),
+        ] {
+            assert_eq!(taken(text).as_deref(), Some(iso), "{text}");
+        }
+        for text in [
+            "2024:04:31 10:00:00",
+            "2023:02:29 10:00:00",
+            "1900:02:29 10:00:00",
+            "2016:06:01 12:34:60",
+            "0000:01:01 00:00:00",
+            "0000:00:00 00:00:00",
+        ] {
+            assert_eq!(taken(text), None, "{text}");
+        }
     }
 
     #[test]

@@ -18,8 +18,9 @@ use crate::resize::Resizer;
 use std::sync::OnceLock;
 
 /// How far the output's aspect ratio may stray from the crop's (relative): beyond this the
-/// picture would be visibly stretched, so the request is refused.
-pub const PRINT_RATIO_TOLERANCE: f64 = 0.01;
+/// picture would be visibly stretched, so the request is refused. In percent: exactly this
+/// far apart passes.
+pub const PRINT_RATIO_TOLERANCE_PERCENT: u8 = 1;
 
 /// The file format of a print render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +88,8 @@ pub struct PrintRender {
 
 /// Checks what can be checked of `options` without the photo: an output over the limits
 /// ([`ImagingError::Limits`]), an empty crop, a turn that is not 0, 90, 180 or 270, an output
-/// whose ratio differs from the crop's by more than [`PRINT_RATIO_TOLERANCE`], a JPEG quality
-/// outside 1..=100 ([`ImagingError::Parameter`]). A caller that must fetch the photo checks
+/// whose ratio differs from the crop's by more than [`PRINT_RATIO_TOLERANCE_PERCENT`] percent,
+/// a JPEG quality outside 1..=100 ([`ImagingError::Parameter`]). A caller that must fetch the photo checks
 /// these first; [`render_print`] checks them again.
 pub fn check_print_options(options: &PrintOptions) -> Result<()> {
     checked_shape(options).map(|_| ())
@@ -126,15 +127,17 @@ fn checked_shape(options: &PrintOptions) -> Result<(Orientation, u32, u32)> {
     };
     let a = u64::from(crop.width) * u64::from(out_h);
     let b = u64::from(crop.height) * u64::from(out_w);
-    let ratio_error = a.max(b) as f64 / a.min(b) as f64 - 1.0;
-    if ratio_error > PRINT_RATIO_TOLERANCE {
+    // Compared in integers: as a quotient in floating point, 2121:2100 (exactly 1%) came out
+    // a hair over.
+    let (big, small) = (u128::from(a.max(b)), u128::from(a.min(b)));
+    if big * 100 > small * (100 + u128::from(PRINT_RATIO_TOLERANCE_PERCENT)) {
+        let ratio_error = big as f64 / small as f64 - 1.0;
         return Err(ImagingError::Parameter(format!(
             "output {out_w}x{out_h} (before the turn) does not have the ratio of the crop {}x{} \
-             ({:.2}% apart, at most {:.1}%)",
+             ({:.2}% apart, at most {PRINT_RATIO_TOLERANCE_PERCENT}%)",
             crop.width,
             crop.height,
             ratio_error * 100.0,
-            PRINT_RATIO_TOLERANCE * 100.0
         )));
     }
     if let PrintFormat::Jpeg { quality } = options.format {
@@ -396,6 +399,28 @@ mod tests {
                 ..base.clone()
             }),
             ImagingError::Limits(_)
+        ));
+        // Exactly 1% off the crop's ratio passes (2121:2100 against 1:1), a hair more does
+        // not: the options are checked, then the junk is found not to be an image.
+        let square = |width: u32| PrintOptions {
+            crop: Rect {
+                x: 0,
+                y: 0,
+                width: 3036,
+                height: 3036,
+            },
+            width,
+            height: 2100,
+            ..base.clone()
+        };
+        assert!(check_print_options(&square(2121)).is_ok());
+        assert!(matches!(
+            refused(square(2121)),
+            ImagingError::Unsupported { .. }
+        ));
+        assert!(matches!(
+            check_print_options(&square(2122)),
+            Err(ImagingError::Parameter(_))
         ));
         // A quarter turn swaps the output's sides: 600x800 turned is the crop's 4:3.
         let turned = refused(PrintOptions {

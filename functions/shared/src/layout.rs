@@ -92,7 +92,17 @@ async fn layout<S: ObjectStore, P: Publisher>(
 ) -> Result<Result<String, RequestError>, TransientError> {
     let request = match LayoutRequest::parse(request) {
         Ok(r) => r,
-        Err(e) => return Ok(Err(e)),
+        // Malformed, but its ids readable: what an earlier delivery stored at its key goes, as
+        // for any other refusal (the store agrees with the last message).
+        Err(e) => {
+            return match LayoutRequest::ids_of(request) {
+                Some((book_id, request_id)) => {
+                    e.withdrawing(store, &layout_key(&book_id, &request_id))
+                        .await
+                }
+                None => Ok(Err(e)),
+            }
+        }
     };
     let fail = |kind, message| RequestError::of_request(&request.request_id, kind, message);
     let key = layout_key(&request.book_id, &request.request_id);

@@ -157,6 +157,16 @@ fn io_error(operation: &'static str, key: &str, e: io::Error) -> StoreError {
     }
 }
 
+/// Whether an error reading or deleting a key's file means that no object has the key: no file
+/// there, a file where a folder of the key would be, or a name longer than the file system
+/// holds (as S3 would answer a key that was never written).
+fn absent(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::InvalidFilename
+    )
+}
+
 /// Reads a regular file whole when it holds at most `max_bytes`, else [`TooLarge`]: its length
 /// is checked on the open file, and at most `max_bytes + 1` bytes are read (one past the limit
 /// tells a file that grew since it was measured). What is not a regular file is refused as
@@ -230,7 +240,13 @@ impl ObjectStore for FolderStore {
         tokio::task::spawn_blocking(move || read_capped(&path, max_bytes))
             .await
             .map_err(|e| StoreError::transient("get", key, e))?
-            .map_err(|e| io_error("get", key, e))
+            .map_err(|e| {
+                if absent(&e) {
+                    StoreError::not_found("get", key)
+                } else {
+                    io_error("get", key, e)
+                }
+            })
     }
 
     async fn version(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -238,7 +254,7 @@ impl ObjectStore for FolderStore {
         match tokio::fs::metadata(path).await {
             Ok(meta) if meta.is_file() => Ok(Some(file_version(&meta))),
             Ok(_) => Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) if absent(&e) => Ok(None),
             Err(e) => Err(io_error("head", key, e)),
         }
     }
@@ -281,15 +297,8 @@ impl ObjectStore for FolderStore {
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         let path = self.path("delete", key)?;
         match tokio::fs::remove_file(&path).await {
-            // Not there, or a file where a folder of the key would be: no such object.
-            Err(e)
-                if !matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) =>
-            {
-                return Err(io_error("delete", key, e))
-            }
+            // No such object: nothing to do.
+            Err(e) if !absent(&e) => return Err(io_error("delete", key, e)),
             _ => {}
         }
         // Like a bucket, the folder has no empty "directories" left behind: prune them.

@@ -721,12 +721,14 @@ fn fill_surface(
         let Some((s, c)) = s.and_then(|s| options[p][s].clone().map(|c| (s, c))) else {
             continue;
         };
+        // Judged on the value shown, so that the two agree at the thresholds.
+        let dpi = (c.dpi * 10.0).round() / 10.0;
         plans[s] = SlotPlan {
             slot: s as u32,
             photo: Some(photos[batch[p]].key.clone()),
             placement: Some(c.placement),
-            effective_dpi: Some((c.dpi * 10.0).round() / 10.0),
-            print_quality: Some(settings.quality(c.dpi)),
+            effective_dpi: Some(dpi),
+            print_quality: Some(settings.quality(dpi)),
             faces_kept: Some(c.faces_kept),
         };
     }

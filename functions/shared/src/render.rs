@@ -138,21 +138,27 @@ async fn render<I: ObjectStore, O: ObjectStore, P: Publisher>(
         format,
         limits: settings.limits,
     };
-    // The output size, the rest of the options (crop, ratio, quality) and the key are checked
+    // The key, the output size and the rest of the options (crop, ratio, quality) are checked
     // before the original is even read.
-    if let Err(e) = settings
-        .limits
-        .check_dimensions(request.width, request.height)
-    {
-        return Ok(Err(fail("limits", format!("output: {e}"))));
-    }
-    if let Err(e) = check_print_options(&options) {
-        return Ok(Err(fail(e.kind(), e.to_string())));
-    }
     let key = render_key(relative, &request, format);
     if let Err(e) = check_length(&key) {
         // No object can have such a key: nothing to withdraw.
         return Ok(Err(fail("invalid_key", e.to_string())));
+    }
+    // A request refused here may have been served before (under other limits): what that
+    // delivery stored goes, so the store agrees with this message.
+    if let Err(e) = settings
+        .limits
+        .check_dimensions(request.width, request.height)
+    {
+        return fail("limits", format!("output: {e}"))
+            .withdrawing(output, &key)
+            .await;
+    }
+    if let Err(e) = check_print_options(&options) {
+        return fail(e.kind(), e.to_string())
+            .withdrawing(output, &key)
+            .await;
     }
     for _ in 0..MAX_ROUNDS {
         let (result, read) =

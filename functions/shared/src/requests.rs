@@ -56,6 +56,15 @@ impl RequestError {
         Ok(Err(RequestError { message, ..self }))
     }
 
+    /// A refusal of a request of `bytes` bytes, over [`MAX_REQUEST_BYTES`] (`too_large`).
+    pub fn too_large(bytes: u64, request_id: Option<String>) -> Self {
+        RequestError {
+            kind: "too_large",
+            message: format!("request is {bytes} bytes, over the limit of {MAX_REQUEST_BYTES}"),
+            request_id,
+        }
+    }
+
     /// A refusal of the request with id `request_id`.
     pub fn of_request(request_id: &str, kind: &'static str, message: String) -> Self {
         RequestError {
@@ -118,14 +127,7 @@ pub fn request_messages(event: &Value) -> Result<Vec<Result<Value, RequestError>
 /// Parses one request message (JSON text), refusing it above [`MAX_REQUEST_BYTES`].
 pub fn parse_message(text: &str) -> Result<Value, RequestError> {
     if text.len() > MAX_REQUEST_BYTES {
-        return Err(RequestError {
-            kind: "too_large",
-            message: format!(
-                "request is {} bytes, over the limit of {MAX_REQUEST_BYTES}",
-                text.len()
-            ),
-            request_id: None,
-        });
+        return Err(RequestError::too_large(text.len() as u64, None));
     }
     serde_json::from_str(text)
         .map_err(|e| RequestError::malformed(format!("request is not JSON: {e}"), None))
@@ -134,11 +136,7 @@ pub fn parse_message(text: &str) -> Result<Value, RequestError> {
 fn check_size(event: &Value) -> Result<Value, RequestError> {
     let size = serde_json::to_vec(event).map_or(usize::MAX, |v| v.len());
     if size > MAX_REQUEST_BYTES {
-        return Err(RequestError {
-            kind: "too_large",
-            message: format!("request is {size} bytes, over the limit of {MAX_REQUEST_BYTES}"),
-            request_id: request_id_of(event),
-        });
+        return Err(RequestError::too_large(size as u64, request_id_of(event)));
     }
     Ok(event.clone())
 }
@@ -169,6 +167,17 @@ pub fn check_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// The request's fields but its `type` (checked by [`check_type`]): an unknown field is
+/// refused rather than passed over, so that a misspelt optional one (`sha` for `sha256`,
+/// `fromat`) does not silently leave out what it asks for.
+fn fields(request: &Value) -> Value {
+    let mut fields = request.clone();
+    if let Some(object) = fields.as_object_mut() {
+        object.remove("type");
+    }
+    fields
+}
+
 fn check_type(request: &Value, expected: &str) -> Result<(), RequestError> {
     match request.get("type").and_then(Value::as_str) {
         Some(t) if t == expected => Ok(()),
@@ -185,6 +194,7 @@ fn check_type(request: &Value, expected: &str) -> Result<(), RequestError> {
 
 /// `layout.requested`: lay out `photos` (keys already ingested) on `surfaces`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LayoutRequest {
     /// The caller's id of this request (names the result).
     pub request_id: String,
@@ -205,12 +215,24 @@ impl LayoutRequest {
     pub fn parse(request: &Value) -> Result<Self, RequestError> {
         check_type(request, "layout.requested")?;
         let id = request_id_of(request);
-        let parsed: LayoutRequest = serde_json::from_value(request.clone())
+        let parsed: LayoutRequest = serde_json::from_value(fields(request))
             .map_err(|e| RequestError::malformed(e, id.clone()))?;
         parsed
             .validate()
             .map_err(|message| RequestError::malformed(message, id.clone()))?;
         Ok(parsed)
+    }
+
+    /// The `book_id` and `request_id` of a `layout.requested` message, where both are valid
+    /// ids, whether or not the rest of it is: the key of what an earlier delivery stored, for
+    /// a refusal of a malformed one to withdraw.
+    pub fn ids_of(request: &Value) -> Option<(String, String)> {
+        check_type(request, "layout.requested").ok()?;
+        let id = |field| {
+            let id = request.get(field).and_then(Value::as_str)?;
+            check_id(id).is_ok().then(|| id.to_string())
+        };
+        Some((id("book_id")?, id("request_id")?))
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -327,6 +349,7 @@ pub enum RenderFormat {
 
 /// `render.requested`: the placement of a photo at print resolution.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RenderRequest {
     /// The caller's id of this request.
     pub request_id: String,
@@ -364,7 +387,7 @@ impl RenderRequest {
     pub fn parse(request: &Value) -> Result<Self, RequestError> {
         check_type(request, "render.requested")?;
         let id = request_id_of(request);
-        let parsed: RenderRequest = serde_json::from_value(request.clone())
+        let parsed: RenderRequest = serde_json::from_value(fields(request))
             .map_err(|e| RequestError::malformed(e, id.clone()))?;
         let bad = |m: String| RequestError::malformed(m, id.clone());
         check_id(&parsed.request_id).map_err(|e| bad(format!("request_id: {e}")))?;

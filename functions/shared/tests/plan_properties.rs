@@ -8,7 +8,9 @@ use imaging_core::analysis::crop::crop_size;
 use imaging_core::analysis::geometry::{Point, Rect};
 use imaging_core::analysis::roi::Roi;
 use imaging_core::analysis::signature::{is_near_duplicate, Signature};
-use photo_suite_functions::plan::{plan, Page, PhotoFacts, PlanSettings, Slot, Surface};
+use photo_suite_functions::plan::{
+    plan, Page, PhotoFacts, PlanSettings, PrintQuality, Slot, Surface,
+};
 use proptest::prelude::*;
 
 fn signature(seed: u64) -> Signature {
@@ -153,8 +155,10 @@ proptest! {
                 }
                 // Effective DPI: placement width over slot width in inches.
                 let dpi = f64::from(p.width) / (slot.w / request.page.dpi);
-                // Reported to 0.1 DPI.
-                prop_assert!((filled.effective_dpi.expect("dpi") - dpi).abs() <= 0.05 + 1e-9);
+                // Reported to 0.1 DPI, and judged on what is reported.
+                let shown = filled.effective_dpi.expect("dpi");
+                prop_assert!((shown - dpi).abs() <= 0.05 + 1e-9);
+                prop_assert_eq!(filled.print_quality, Some(quality_of(shown, &settings)));
             }
         }
     }
@@ -204,6 +208,65 @@ proptest! {
             }
         }
         prop_assert_eq!(plan(&photos, &surfaces, &settings), result);
+    }
+}
+
+/// The print quality README gives for `dpi`: `good` from `dpi_good`, `fair` from `dpi_fair`.
+fn quality_of(dpi: f64, settings: &PlanSettings) -> PrintQuality {
+    if dpi >= settings.dpi_good {
+        PrintQuality::Good
+    } else if dpi >= settings.dpi_fair {
+        PrintQuality::Fair
+    } else {
+        PrintQuality::Low
+    }
+}
+
+#[test]
+fn the_print_quality_agrees_with_the_dpi_shown_at_the_thresholds() {
+    // A 4000x3000 photo filling a 4:3 slot 4000 px wide: its effective DPI is the page's.
+    let photo = PhotoFacts {
+        key: "a.jpg".into(),
+        width: 4000,
+        height: 3000,
+        sha256: None,
+        taken_at: None,
+        time: Some(0),
+        gps: None,
+        faces: vec![],
+        quality: 0.8,
+        roi: Roi::whole(4000, 3000),
+        signature: signature(1),
+    };
+    let settings = PlanSettings::default();
+    for (page_dpi, shown, quality) in [
+        (249.96, 250.0, PrintQuality::Good),
+        (249.94, 249.9, PrintQuality::Fair),
+        (149.96, 150.0, PrintQuality::Fair),
+        (149.94, 149.9, PrintQuality::Low),
+    ] {
+        let surfaces = vec![Surface {
+            surface_number: 1,
+            page: Page {
+                width: 4000.0,
+                height: 3000.0,
+                dpi: page_dpi,
+            },
+            slots: vec![Slot {
+                x: 0.0,
+                y: 0.0,
+                w: 4000.0,
+                h: 3000.0,
+                rot: 0.0,
+            }],
+        }];
+        let result = plan(std::slice::from_ref(&photo), &surfaces, &settings);
+        let slot = &result.surfaces[0].slots[0];
+        assert_eq!(
+            (slot.effective_dpi, slot.print_quality),
+            (Some(shown), Some(quality)),
+            "page at {page_dpi} dpi"
+        );
     }
 }
 
