@@ -642,6 +642,30 @@ mod tests {
         assert!(matches!(e, ImagingError::Limits(_)), "{e}");
     }
 
+    #[test]
+    fn a_heif_coding_more_pixels_than_its_container_says_is_held_to_the_limits() {
+        let path = test_support::photos_dir().join("formats/avif_8bit_srgb.avif");
+        let mut avif = std::fs::read(path).expect("corpus AVIF");
+        let ispe = avif
+            .windows(4)
+            .position(|w| w == b"ispe")
+            .expect("an ispe box");
+        // The container says 100x100; the AV1 data still codes 1617x1080.
+        avif[ispe + 8..ispe + 16].copy_from_slice(&[0, 0, 0, 100, 0, 0, 0, 100]);
+        let limits = Limits {
+            max_pixels: 1_000_000,
+            ..Limits::default()
+        };
+        let e = decode(&avif, &limits, None).expect_err("over the limit once decoded");
+        assert!(
+            matches!(
+                e,
+                ImagingError::Limits(LimitExceeded::Pixels { width: 1617, .. })
+            ),
+            "{e}"
+        );
+    }
+
     /// CRC-32 (ISO 3309, as PNG chunks use), bit by bit.
     fn crc32(bytes: &[u8]) -> u32 {
         let mut crc = !0u32;
