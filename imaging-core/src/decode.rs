@@ -363,8 +363,18 @@ fn decode_heif(
     // The size after libheif applies the container's rotation and mirroring.
     let (width, height) = (handle.width(), handle.height());
     limits.check_dimensions(width, height)?;
+    // What the codec data says, which is what the decoder makes: a container may declare
+    // less. A coded item larger than the image is decoded at its size (with the image's
+    // alpha and bit depth: an over-estimate for a grid's tiles, which are decoded in turn).
+    let coded = crate::heif_coded::largest_coded_size(bytes);
+    if let Some((w, h)) = coded {
+        limits.check_dimensions(w, h)?;
+    }
+    let (most_w, most_h) = coded
+        .filter(|&(w, h)| u64::from(w) * u64::from(h) > u64::from(width) * u64::from(height))
+        .unwrap_or((width, height));
     let bits = handle.luma_bits_per_pixel();
-    let needed = heif_decode_bytes(width, height, bits, handle.has_alpha_channel());
+    let needed = heif_decode_bytes(most_w, most_h, bits, handle.has_alpha_channel());
     let budget = limits.max_alloc_bytes();
     if needed > budget {
         return Err(LimitExceeded::Allocation(format!(

@@ -16,6 +16,7 @@ mod digest;
 mod encode;
 mod error;
 pub mod format;
+mod heif_coded;
 mod jpeg_decode;
 mod jpeg_markers;
 mod limits;
