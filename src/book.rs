@@ -26,7 +26,12 @@ fn read_request(path: &Path) -> anyhow::Result<Result<Value, RequestError>> {
         .read_to_end(&mut bytes)
         .with_context(|| format!("reading {}", path.display()))?;
     if bytes.len() > MAX_REQUEST_BYTES {
-        let size = file.metadata().map_or(bytes.len() as u64, |m| m.len());
+        // The file's size where it has one (a pipe's is unknown: at least what was read).
+        let size = file
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map_or(bytes.len() as u64, |m| m.len());
         return Ok(Err(RequestError::too_large(size, None)));
     }
     let text = String::from_utf8(bytes)

@@ -354,7 +354,7 @@ fn decode_heif(
             e.sub_code,
             libheif_rs::HeifErrorSubCode::SecurityLimitExceeded
         ) {
-            return LimitExceeded::Allocation(format!("libheif: {e}")).into();
+            return LimitExceeded::Decoder(format!("libheif: {e}")).into();
         }
         ImagingError::decode(format, e)
     };
@@ -366,11 +366,24 @@ fn decode_heif(
     // What the codec data says, which is what the decoder makes: a container may declare
     // less. A coded item larger than the image is decoded at its size (with the image's
     // alpha and bit depth: an over-estimate for a grid's tiles, which are decoded in turn).
-    let coded = crate::heif_coded::largest_coded_size(bytes);
-    if let Some((w, h)) = coded {
-        limits.check_dimensions(w, h)?;
+    let coded = if reads_coded_sizes() {
+        crate::heif_coded::coded_sizes(bytes)
+    } else {
+        Ok(None)
+    };
+    let coded = coded.map_err(|_| {
+        ImagingError::decode(
+            format,
+            "its items' data, extents or units add up to far more than the file holds \
+             (overlapping or empty ones): not a real file, and too costly to check",
+        )
+    })?;
+    if let Some(coded) = coded {
+        limits.check_dimensions(coded.largest.0, coded.largest.1)?;
+        limits.check_dimensions(coded.longest.0, coded.longest.1)?;
     }
     let (most_w, most_h) = coded
+        .map(|c| c.largest)
         .filter(|&(w, h)| u64::from(w) * u64::from(h) > u64::from(width) * u64::from(height))
         .unwrap_or((width, height));
     let bits = handle.luma_bits_per_pixel();
@@ -378,7 +391,7 @@ fn decode_heif(
     let budget = limits.max_alloc_bytes();
     if needed > budget {
         return Err(LimitExceeded::Allocation(format!(
-            "a {width}x{height} {bits}-bit {format} takes about {} MiB to decode, over {} MiB",
+            "a {most_w}x{most_h} {bits}-bit {format} takes about {} MiB to decode, over {} MiB",
             needed >> 20,
             budget >> 20
         ))
@@ -474,6 +487,15 @@ fn decode_heif(
         exif,
         warnings,
     })
+}
+
+/// Whether HEIF/AVIF coded sizes are read before decoding: always, but in the test of the
+/// check on the decoded image (for a file the reader cannot follow).
+fn reads_coded_sizes() -> bool {
+    #[cfg(test)]
+    return !tests::SKIP_CODED_SIZES.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    true
 }
 
 /// The largest ICC profile a PNG may inflate to (a JPEG's APP2 chunks hold at most 255 x
@@ -649,7 +671,15 @@ mod tests {
         // Version and flags, then the width and the height: 60,000 each.
         avif[ispe + 8..ispe + 16].copy_from_slice(&[0, 0, 0xEA, 0x60, 0, 0, 0xEA, 0x60]);
         let e = decode(&avif, &Limits::default(), None).expect_err("refused");
-        assert!(matches!(e, ImagingError::Limits(_)), "{e}");
+        assert!(
+            matches!(e, ImagingError::Limits(LimitExceeded::Decoder(_))),
+            "{e}"
+        );
+    }
+
+    thread_local! {
+        pub(super) static SKIP_CODED_SIZES: std::cell::Cell<bool> =
+            const { std::cell::Cell::new(false) };
     }
 
     #[test]
@@ -666,14 +696,20 @@ mod tests {
             max_pixels: 1_000_000,
             ..Limits::default()
         };
-        let e = decode(&avif, &limits, None).expect_err("over the limit once decoded");
-        assert!(
-            matches!(
-                e,
-                ImagingError::Limits(LimitExceeded::Pixels { width: 1617, .. })
-            ),
-            "{e}"
-        );
+        // Before decoding, from the AV1 sequence header; and, for a file that reader could not
+        // follow, on the decoded image.
+        for skip in [false, true] {
+            SKIP_CODED_SIZES.with(|s| s.set(skip));
+            let e = decode(&avif, &limits, None).expect_err("over the limit");
+            assert!(
+                matches!(
+                    e,
+                    ImagingError::Limits(LimitExceeded::Pixels { width: 1617, .. })
+                ),
+                "{e}"
+            );
+        }
+        SKIP_CODED_SIZES.with(|s| s.set(false));
     }
 
     /// CRC-32 (ISO 3309, as PNG chunks use), bit by bit.

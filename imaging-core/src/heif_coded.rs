@@ -5,29 +5,89 @@
 //! whose container declares 1000x1000 while its AV1 data codes 20000x15000 is refused before
 //! any pixel is decoded.
 //!
-//! Every coded item of the file counts (the primary image, a grid's tiles, an alpha plane,
-//! thumbnails), with the codec headers of its configuration box and of its data. A file this
-//! reader cannot follow gives no size, and is the decoder's to judge.
+//! The items read are those libheif decodes for the primary image: the primary item, the
+//! items it is derived from (a grid's tiles) and its auxiliary images (alpha), with the codec
+//! headers of their configuration boxes and of their data. A file this reader cannot follow
+//! gives no size and is the decoder's to judge; a size with a zero side is no size.
 
-/// The largest (by pixels) size any AV1 or HEVC item of the HEIF file `bytes` is coded at;
-/// `None` where none can be read.
-pub(crate) fn largest_coded_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let meta = boxes(bytes).find(|(kind, _)| kind == b"meta")?.1.get(4..)?;
-    let mut items = Vec::new(); // (id, type)
-    let mut locations = Vec::new();
-    let mut properties: Vec<([u8; 4], &[u8])> = Vec::new();
-    let mut associations: Vec<(u32, Vec<usize>)> = Vec::new();
-    let mut idat: &[u8] = &[];
-    for (kind, payload) in boxes(meta) {
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A file whose structure would take more work to read than any real file's (overlapping
+/// item data, extents that take no bytes): a hostile file, refused rather than decoded
+/// unchecked. Real files stay far within the budget (see [`Work`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct TooCostly;
+
+/// The sizes an image's items are coded at, where any could be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CodedSizes {
+    /// The largest by pixels.
+    pub largest: (u32, u32),
+    /// The one with the longest side.
+    pub longest: (u32, u32),
+}
+
+/// Work left for reading a file's coded sizes: two units a byte of the file and 65,536 more.
+/// A unit is a byte of item data looked at, an extent, a reference, an association, an OBU or
+/// a NAL unit: a real file's items do not share data, so it spends at most about one unit a
+/// byte.
+struct Work {
+    left: usize,
+    exhausted: bool,
+}
+
+impl Work {
+    fn spend(&mut self, units: usize) -> Option<()> {
+        if units > self.left {
+            self.exhausted = true;
+            return None;
+        }
+        self.left -= units;
+        Some(())
+    }
+}
+
+/// The sizes the primary image of the HEIF file `bytes` is coded at (its items, see the
+/// module documentation); `Ok(None)` where none can be read.
+pub(crate) fn coded_sizes(bytes: &[u8]) -> Result<Option<CodedSizes>, TooCostly> {
+    let mut work = Work {
+        left: bytes.len().saturating_mul(2).saturating_add(1 << 16),
+        exhausted: false,
+    };
+    let sizes = read_sizes(bytes, &mut work);
+    if work.exhausted {
+        return Err(TooCostly);
+    }
+    Ok(sizes)
+}
+
+/// The `meta` box's children this reader uses.
+#[derive(Default)]
+struct Meta<'a> {
+    pitm: Option<&'a [u8]>,
+    iinf: Option<&'a [u8]>,
+    iloc: Option<&'a [u8]>,
+    iref: Option<&'a [u8]>,
+    idat: &'a [u8],
+    ipco: Option<&'a [u8]>,
+    ipma: Option<&'a [u8]>,
+}
+
+fn read_sizes(bytes: &[u8], work: &mut Work) -> Option<CodedSizes> {
+    let mut meta = Meta::default();
+    let payload = boxes(bytes).find(|(kind, _)| kind == b"meta")?.1.get(4..)?;
+    for (kind, payload) in boxes(payload) {
         match &kind {
-            b"iinf" => items = item_types(payload)?,
-            b"iloc" => locations = item_locations(payload)?,
-            b"idat" => idat = payload,
+            b"pitm" => meta.pitm = meta.pitm.or(Some(payload)),
+            b"iinf" => meta.iinf = meta.iinf.or(Some(payload)),
+            b"iloc" => meta.iloc = meta.iloc.or(Some(payload)),
+            b"iref" => meta.iref = meta.iref.or(Some(payload)),
+            b"idat" => meta.idat = payload,
             b"iprp" => {
                 for (kind, payload) in boxes(payload) {
                     match &kind {
-                        b"ipco" => properties = boxes(payload).collect(),
-                        b"ipma" => associations.extend(item_properties(payload)?),
+                        b"ipco" => meta.ipco = meta.ipco.or(Some(payload)),
+                        b"ipma" => meta.ipma = meta.ipma.or(Some(payload)),
                         _ => {}
                     }
                 }
@@ -35,41 +95,119 @@ pub(crate) fn largest_coded_size(bytes: &[u8]) -> Option<(u32, u32)> {
             _ => {}
         }
     }
-    let mut largest: Option<(u32, u32)> = None;
-    for &(id, item_type) in &items {
-        if &item_type != b"av01" && &item_type != b"hvc1" {
-            continue;
-        }
-        let config_type = if &item_type == b"av01" {
-            b"av1C"
-        } else {
-            b"hvcC"
-        };
-        let config = associations
-            .iter()
-            .filter(|(item, _)| *item == id)
-            .flat_map(|(_, indices)| indices)
-            .filter_map(|&i| properties.get(i.checked_sub(1)?))
-            .find(|(kind, _)| kind == config_type)
-            .map(|(_, payload)| *payload);
+    let mut r = Reader(meta.pitm?);
+    let primary = if r.uint(4)? >> 24 == 0 {
+        r.u32(2)?
+    } else {
+        r.u32(4)?
+    };
+    let wanted = decoded_items(primary, meta.iref, work)?;
+    let types = item_types(meta.iinf?, &wanted)?;
+    let configs = match (meta.ipma, meta.ipco) {
+        (Some(ipma), Some(ipco)) => item_configs(ipma, ipco, &types, work)?,
+        _ => BTreeMap::new(),
+    };
+    let locations = match meta.iloc {
+        Some(iloc) => item_locations(iloc, &types, work)?,
+        None => BTreeMap::new(),
+    };
+    let mut sizes: Option<CodedSizes> = None;
+    for (&id, &item_type) in &types {
         let data = locations
-            .iter()
-            .find(|l| l.id == id)
-            .and_then(|l| l.data(bytes, idat));
-        let sizes = if &item_type == b"av01" {
-            av1_sizes(config, data.as_deref())
-        } else {
-            hevc_sizes(config, data.as_deref())
-        };
-        for size in sizes {
-            let pixels = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
-            if largest.is_none_or(|l| pixels(size) > pixels(l)) {
-                largest = Some(size);
+            .get(&id)
+            .and_then(|l| l.data(bytes, meta.idat, work));
+        if work.exhausted {
+            return None;
+        }
+        let mut note = |(w, h): (u32, u32)| {
+            if w == 0 || h == 0 {
+                return;
             }
+            let pixels = |(w, h): (u32, u32)| u64::from(w) * u64::from(h);
+            let side = |(w, h): (u32, u32)| w.max(h);
+            let s = sizes.get_or_insert(CodedSizes {
+                largest: (w, h),
+                longest: (w, h),
+            });
+            if pixels((w, h)) > pixels(s.largest) {
+                s.largest = (w, h);
+            }
+            if side((w, h)) > side(s.longest) {
+                s.longest = (w, h);
+            }
+        };
+        let config = configs.get(&id).copied();
+        if &item_type == b"av01" {
+            av1_sizes(config, data.as_deref(), work, &mut note);
+        } else {
+            hevc_sizes(config, data.as_deref(), work, &mut note);
         }
     }
-    largest
+    sizes
 }
+
+/// The items libheif decodes for the primary image: itself, the items it is derived from
+/// (`dimg`: a grid's tiles), its auxiliary images (`auxl` to it: alpha, depth) and the items
+/// those are derived from.
+fn decoded_items(primary: u32, iref: Option<&[u8]>, work: &mut Work) -> Option<BTreeSet<u32>> {
+    let mut wanted = BTreeSet::from([primary]);
+    let Some(iref) = iref else {
+        return Some(wanted);
+    };
+    let wide = *iref.first()? != 0;
+    // Each reference box of `kind`: its source and its targets, to `visit`.
+    let mut each = |kind: &[u8; 4], visit: &mut dyn FnMut(u32, &mut Reader) -> Option<()>| {
+        for (k, payload) in boxes(iref.get(4..)?) {
+            if &k != kind {
+                continue;
+            }
+            work.spend(1)?;
+            let mut r = Reader(payload);
+            let from = if wide { r.u32(4)? } else { r.u32(2)? };
+            visit(from, &mut r)?;
+        }
+        Some(())
+    };
+    let id_size = if wide { 4 } else { 2 };
+    let mut alpha = Vec::new();
+    each(b"auxl", &mut |from, r| {
+        let count = r.uint(2)?;
+        for _ in 0..count {
+            if r.u32(id_size)? == primary {
+                alpha.push(from);
+            }
+        }
+        Some(())
+    })?;
+    wanted.extend(alpha);
+    let bases = wanted.clone();
+    let mut tiles = Vec::new();
+    let read = each(b"dimg", &mut |from, r| {
+        if bases.contains(&from) {
+            let count = r.uint(2)?;
+            for _ in 0..count {
+                if tiles.len() == MAX_ITEMS {
+                    return None;
+                }
+                tiles.push(r.u32(id_size)?);
+            }
+        }
+        Some(())
+    });
+    if tiles.len() == MAX_ITEMS {
+        work.exhausted = true;
+    }
+    read?;
+    wanted.extend(tiles);
+    Some(wanted)
+}
+
+/// The most items, properties and extents a file may have for this reader: far more than any
+/// real file (a grid has at most 256 x 256 tiles; real files have tens of properties), so that
+/// what it keeps stays small; a file with more is [`TooCostly`].
+const MAX_ITEMS: usize = 1 << 17;
+const MAX_PROPERTIES: usize = 1 << 16;
+const MAX_EXTENTS: usize = 1 << 20;
 
 /// The boxes in `data`, as (type, payload); stops at one that does not fit.
 fn boxes(mut data: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
@@ -98,6 +236,9 @@ struct Reader<'a>(&'a [u8]);
 
 impl Reader<'_> {
     fn uint(&mut self, bytes: usize) -> Option<u64> {
+        if bytes > 8 {
+            return None;
+        }
         let (head, rest) = self.0.split_at_checked(bytes)?;
         self.0 = rest;
         Some(head.iter().fold(0, |n, &b| (n << 8) | u64::from(b)))
@@ -108,41 +249,95 @@ impl Reader<'_> {
     }
 }
 
-/// `iinf`: each item's id and type (`infe` versions 2 and 3; older ones name no type).
-fn item_types(payload: &[u8]) -> Option<Vec<(u32, [u8; 4])>> {
-    let version = *payload.first()?;
-    let skip = if version == 0 { 6 } else { 8 }; // version and flags, entry count
-    let mut found = Vec::new();
-    for (kind, infe) in boxes(payload.get(skip..)?) {
+/// `iinf`: the type of each of the `wanted` items that is coded in AV1 (`av01`) or HEVC
+/// (`hvc1`), from its first `infe` (versions 2 and 3; older ones name no type).
+fn item_types(payload: &[u8], wanted: &BTreeSet<u32>) -> Option<BTreeMap<u32, [u8; 4]>> {
+    let mut r = Reader(payload);
+    let count = if r.uint(4)? >> 24 == 0 {
+        r.uint(2)?
+    } else {
+        r.uint(4)?
+    };
+    let mut found = BTreeMap::new();
+    for (kind, infe) in boxes(r.0).take(usize::try_from(count).ok()?) {
         if &kind != b"infe" {
             continue;
         }
         let mut r = Reader(infe);
-        let version = r.uint(4)? >> 24;
-        let id = match version {
+        let id = match r.uint(4)? >> 24 {
             2 => r.u32(2)?,
             3 => r.u32(4)?,
             _ => continue,
         };
         r.uint(2)?; // protection index
-        found.push((id, r.0.get(..4)?.try_into().ok()?));
+        let item_type: [u8; 4] = r.0.get(..4)?.try_into().ok()?;
+        if wanted.contains(&id) && matches!(&item_type, b"av01" | b"hvc1") {
+            found.entry(id).or_insert(item_type);
+        }
+    }
+    Some(found)
+}
+
+/// `ipma` and `ipco`: the configuration box (`av1C`, `hvcC`) of each item of `types`, the first
+/// of its type among the item's properties.
+fn item_configs<'a>(
+    ipma: &[u8],
+    ipco: &'a [u8],
+    types: &BTreeMap<u32, [u8; 4]>,
+    work: &mut Work,
+) -> Option<BTreeMap<u32, &'a [u8]>> {
+    let properties: Vec<([u8; 4], &[u8])> = boxes(ipco).take(MAX_PROPERTIES + 1).collect();
+    if properties.len() > MAX_PROPERTIES {
+        work.exhausted = true;
+        return None;
+    }
+    let mut r = Reader(ipma);
+    let version_flags = r.uint(4)?;
+    let (version, wide) = (version_flags >> 24, version_flags & 1 == 1);
+    let count = r.uint(4)?;
+    let mut found = BTreeMap::new();
+    for _ in 0..count {
+        work.spend(1)?;
+        let id = if version < 1 { r.u32(2)? } else { r.u32(4)? };
+        let n = r.uint(1)?;
+        for _ in 0..n {
+            let index = if wide {
+                r.uint(2)? & 0x7FFF
+            } else {
+                r.uint(1)? & 0x7F
+            };
+            let Some(item_type) = types.get(&id) else {
+                continue;
+            };
+            let config_type = if item_type == b"av01" {
+                b"av1C"
+            } else {
+                b"hvcC"
+            };
+            let property = usize::try_from(index)
+                .ok()
+                .and_then(|i| properties.get(i.checked_sub(1)?));
+            if let Some((kind, payload)) = property {
+                if kind == config_type {
+                    found.entry(id).or_insert(*payload);
+                }
+            }
+        }
     }
     Some(found)
 }
 
 /// Where an item's data is: in the file or in `idat`, as extents.
 struct Location {
-    id: u32,
-    /// 0: offsets in the file; 1: in the `idat` box.
+    /// 0: offsets in the file; 1: in the `idat` box; other: elsewhere.
     method: u8,
     /// (offset, length); a length of 0 runs to the end.
     extents: Vec<(u64, u64)>,
 }
 
 impl Location {
-    /// The item's data, at most as many bytes as the file has; `None` for data elsewhere
-    /// (another item's, an external file).
-    fn data(&self, file: &[u8], idat: &[u8]) -> Option<Vec<u8>> {
+    /// The item's data; `None` for data elsewhere (another item's, another file).
+    fn data(&self, file: &[u8], idat: &[u8], work: &mut Work) -> Option<Vec<u8>> {
         let source = match self.method {
             0 => file,
             1 => idat,
@@ -156,70 +351,66 @@ impl Location {
                 0 => rest.len(),
                 n => usize::try_from(n).ok()?.min(rest.len()),
             };
-            if out.len() + take > file.len() {
-                return None;
-            }
+            work.spend(take)?;
             out.extend_from_slice(&rest[..take]);
         }
         Some(out)
     }
 }
 
-/// `iloc`: each item's location.
-fn item_locations(payload: &[u8]) -> Option<Vec<Location>> {
+/// `iloc` (versions 0 to 2): the location of each item of `types`.
+fn item_locations(
+    payload: &[u8],
+    types: &BTreeMap<u32, [u8; 4]>,
+    work: &mut Work,
+) -> Option<BTreeMap<u32, Location>> {
     let mut r = Reader(payload);
     let version = r.uint(4)? >> 24;
+    if version > 2 {
+        return None;
+    }
     let sizes = r.uint(2)?;
-    let field = |shift: u32| usize::try_from((sizes >> shift) & 0xF).ok();
+    let field = |shift: u32| {
+        let size = usize::try_from((sizes >> shift) & 0xF).ok()?;
+        matches!(size, 0 | 4 | 8).then_some(size)
+    };
     let (offset_size, length_size, base_size) = (field(12)?, field(8)?, field(4)?);
     let index_size = if version >= 1 { field(0)? } else { 0 };
     let count = if version < 2 { r.uint(2)? } else { r.uint(4)? };
-    let mut found = Vec::new();
+    let mut found = BTreeMap::new();
+    let mut kept = 0;
     for _ in 0..count {
+        work.spend(1)?;
         let id = if version < 2 { r.u32(2)? } else { r.u32(4)? };
-        let method = if version >= 1 {
+        let mut method = if version >= 1 {
             (r.uint(2)? & 0xF) as u8
         } else {
             0
         };
-        r.uint(2)?; // data reference index
+        if r.uint(2)? != 0 {
+            method = u8::MAX; // data_reference_index: in another file
+        }
         let base = r.uint(base_size)?;
         let extent_count = r.uint(2)?;
+        let keep = types.contains_key(&id) && !found.contains_key(&id);
         let mut extents = Vec::new();
         for _ in 0..extent_count {
+            work.spend(1)?;
             r.uint(index_size)?;
             let offset = base.checked_add(r.uint(offset_size)?)?;
-            extents.push((offset, r.uint(length_size)?));
+            let length = r.uint(length_size)?;
+            if keep {
+                kept += 1;
+                if kept > MAX_EXTENTS {
+                    work.exhausted = true;
+                    return None;
+                }
+                extents.push((offset, length));
+            }
         }
-        found.push(Location {
-            id,
-            method,
-            extents,
-        });
-    }
-    Some(found)
-}
-
-/// `ipma`: each item's properties, as 1-based indices into `ipco`.
-fn item_properties(payload: &[u8]) -> Option<Vec<(u32, Vec<usize>)>> {
-    let mut r = Reader(payload);
-    let version_flags = r.uint(4)?;
-    let (version, wide) = (version_flags >> 24, version_flags & 1 == 1);
-    let count = r.uint(4)?;
-    let mut found = Vec::new();
-    for _ in 0..count {
-        let id = if version < 1 { r.u32(2)? } else { r.u32(4)? };
-        let n = r.uint(1)?;
-        let mut indices = Vec::new();
-        for _ in 0..n {
-            let index = if wide {
-                r.uint(2)? & 0x7FFF
-            } else {
-                r.uint(1)? & 0x7F
-            };
-            indices.push(usize::try_from(index).ok()?);
+        if keep {
+            found.insert(id, Location { method, extents });
         }
-        found.push((id, indices));
     }
     Some(found)
 }
@@ -243,7 +434,7 @@ impl Bits<'_> {
     }
 
     fn skip(&mut self, n: usize) -> Option<()> {
-        self.at += n;
+        self.at = self.at.checked_add(n)?;
         (self.at <= self.data.len() * 8).then_some(())
     }
 
@@ -260,51 +451,59 @@ impl Bits<'_> {
     }
 }
 
-/// The maximum frame sizes of the AV1 sequence headers in `av1C`'s configuration OBUs and in
-/// the item's data.
-fn av1_sizes(config: Option<&[u8]>, data: Option<&[u8]>) -> Vec<(u32, u32)> {
-    let obus = config.and_then(|c| c.get(4..)).into_iter().chain(data);
-    obus.flat_map(obu_payloads)
-        .filter(|(kind, _)| *kind == 1)
-        .filter_map(|(_, header)| sequence_header_size(header))
-        .collect()
+/// The maximum frame size of each AV1 sequence header in `av1C`'s configuration OBUs and in
+/// the item's data, to `note`.
+fn av1_sizes(
+    config: Option<&[u8]>,
+    data: Option<&[u8]>,
+    work: &mut Work,
+    note: &mut dyn FnMut((u32, u32)),
+) {
+    for obus in config.and_then(|c| c.get(4..)).into_iter().chain(data) {
+        each_obu(obus, work, &mut |kind, payload| {
+            if kind == 1 {
+                if let Some(size) = sequence_header_size(payload) {
+                    note(size);
+                }
+            }
+        });
+    }
 }
 
-/// The OBUs in `data`, as (type, payload).
-fn obu_payloads(mut data: &[u8]) -> Vec<(u8, &[u8])> {
-    let mut found = Vec::new();
+/// Each OBU in `data`, as (type, payload), to `visit`.
+fn each_obu(mut data: &[u8], work: &mut Work, visit: &mut dyn FnMut(u8, &[u8])) {
     while let Some(&header) = data.first() {
+        if work.spend(1).is_none() {
+            return;
+        }
         let kind = (header >> 3) & 0xF;
         let mut at = 1 + usize::from(header & 0x4 != 0); // the extension byte
         let size = if header & 0x2 != 0 {
             // leb128
             let mut size = 0u64;
-            let mut i = 0;
-            loop {
+            for i in 0..8 {
                 let Some(&b) = data.get(at) else {
-                    return found;
+                    return;
                 };
                 size |= u64::from(b & 0x7F) << (7 * i);
                 at += 1;
-                i += 1;
-                if b & 0x80 == 0 || i == 8 {
+                if b & 0x80 == 0 {
                     break;
                 }
             }
-            match usize::try_from(size) {
-                Ok(s) => s,
-                Err(_) => return found,
-            }
+            let Ok(size) = usize::try_from(size) else {
+                return;
+            };
+            size
         } else {
             data.len().saturating_sub(at)
         };
-        let Some(payload) = at.checked_add(size).and_then(|end| data.get(at..end)) else {
-            return found;
+        let Some(end) = at.checked_add(size).filter(|&end| end <= data.len()) else {
+            return;
         };
-        found.push((kind, payload));
-        data = &data[at + size..];
+        visit(kind, &data[at..end]);
+        data = &data[end..];
     }
-    found
 }
 
 /// `max_frame_width_minus_1 + 1` and the height, from an AV1 sequence header OBU's payload.
@@ -363,44 +562,56 @@ fn sequence_header_size(payload: &[u8]) -> Option<(u32, u32)> {
     Some((width, height))
 }
 
-/// The picture sizes of the HEVC sequence parameter sets in `hvcC`'s arrays and in the item's
-/// data (NAL units after a length of `hvcC`'s size).
-fn hevc_sizes(config: Option<&[u8]>, data: Option<&[u8]>) -> Vec<(u32, u32)> {
+/// The picture size of each HEVC sequence parameter set (of the base layer) in `hvcC`'s arrays
+/// and in the item's data (NAL units after a length of `hvcC`'s size), to `note`.
+fn hevc_sizes(
+    config: Option<&[u8]>,
+    data: Option<&[u8]>,
+    work: &mut Work,
+    note: &mut dyn FnMut((u32, u32)),
+) {
     let Some(config) = config else {
-        return Vec::new();
+        return;
     };
-    let mut nals: Vec<&[u8]> = Vec::new();
-    let length_size = config.get(21).map_or(4, |b| usize::from(b & 3) + 1);
+    let mut visit = |nal: &[u8]| {
+        // An SPS (type 33) of layer 0: other layers' SPS syntax differs.
+        let layer = nal.get(..2).map(|h| ((h[0] & 1) << 5) | (h[1] >> 3));
+        if nal.first().is_some_and(|h| (h >> 1) & 0x3F == 33) && layer == Some(0) {
+            if let Some(size) = sps_size(&unescape(&nal[2..])) {
+                note(size);
+            }
+        }
+    };
     let mut r = Reader(config.get(22..).unwrap_or_default());
     if let Some(arrays) = r.uint(1) {
-        for _ in 0..arrays {
+        'arrays: for _ in 0..arrays {
             let (Some(_), Some(count)) = (r.uint(1), r.uint(2)) else {
                 break;
             };
             for _ in 0..count {
                 let Some(len) = r.uint(2).and_then(|l| usize::try_from(l).ok()) else {
-                    break;
+                    break 'arrays;
                 };
                 let Some((nal, rest)) = r.0.split_at_checked(len) else {
-                    break;
+                    break 'arrays;
                 };
-                nals.push(nal);
+                visit(nal);
                 r.0 = rest;
             }
         }
     }
+    let length_size = config.get(21).map_or(4, |b| usize::from(b & 3) + 1);
     let mut r = Reader(data.unwrap_or_default());
     while let Some(len) = r.uint(length_size).and_then(|l| usize::try_from(l).ok()) {
+        if work.spend(1).is_none() {
+            return;
+        }
         let Some((nal, rest)) = r.0.split_at_checked(len) else {
-            break;
+            return;
         };
-        nals.push(nal);
+        visit(nal);
         r.0 = rest;
     }
-    nals.into_iter()
-        .filter(|nal| nal.first().is_some_and(|h| (h >> 1) & 0x3F == 33))
-        .filter_map(|nal| sps_size(&unescape(nal.get(2..)?)))
-        .collect()
 }
 
 /// A NAL unit's payload without its emulation-prevention bytes (`00 00 03` is `00 00`).
@@ -462,7 +673,11 @@ mod tests {
             ("heic_iphone_xs_max.heic", (512, 512)),
         ] {
             let bytes = std::fs::read(dir.join(name)).expect("corpus file");
-            assert_eq!(largest_coded_size(&bytes), Some(size), "{name}");
+            assert_eq!(
+                coded_sizes(&bytes).map(|s| s.map(|s| s.largest)),
+                Ok(Some(size)),
+                "{name}"
+            );
         }
     }
 
@@ -475,7 +690,64 @@ mod tests {
             .position(|w| w == b"ispe")
             .expect("an ispe box");
         avif[ispe + 8..ispe + 16].copy_from_slice(&[0, 0, 0, 100, 0, 0, 0, 100]);
-        assert_eq!(largest_coded_size(&avif), Some((1617, 1080)));
+        assert_eq!(
+            coded_sizes(&avif).map(|s| s.map(|s| s.largest)),
+            Ok(Some((1617, 1080)))
+        );
+    }
+
+    /// A box of `kind` holding `payload`.
+    fn boxed(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+        let mut b = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(kind);
+        b.extend_from_slice(payload);
+        b
+    }
+
+    /// A `meta` box of `count` AV1 items, each located by `location` (an `iloc` v0 entry after
+    /// the item id), the `iloc` field sizes being `sizes`: item 1 the primary, derived from
+    /// the others (as a grid from its tiles).
+    fn hostile(count: u16, sizes: u16, location: &[u8]) -> Vec<u8> {
+        let mut dimg = 1u16.to_be_bytes().to_vec();
+        dimg.extend((count - 1).to_be_bytes());
+        for id in 2..=count {
+            dimg.extend(id.to_be_bytes());
+        }
+        let mut iref = vec![0, 0, 0, 0];
+        iref.extend(boxed(b"dimg", &dimg));
+        let mut iinf = vec![0, 0, 0, 0];
+        iinf.extend(count.to_be_bytes());
+        let mut iloc = vec![0, 0, 0, 0];
+        iloc.extend(sizes.to_be_bytes());
+        iloc.extend(count.to_be_bytes());
+        for id in 1..=count {
+            let mut infe = vec![2, 0, 0, 0];
+            infe.extend(id.to_be_bytes());
+            infe.extend([0, 0]);
+            infe.extend(b"av01");
+            iinf.extend(boxed(b"infe", &infe));
+            iloc.extend(id.to_be_bytes());
+            iloc.extend(location);
+        }
+        let mut meta = vec![0, 0, 0, 0];
+        meta.extend(boxed(b"pitm", &[0, 0, 0, 0, 0, 1]));
+        meta.extend(boxed(b"iref", &iref));
+        meta.extend(boxed(b"iinf", &iinf));
+        meta.extend(boxed(b"iloc", &iloc));
+        boxed(b"meta", &meta)
+    }
+
+    #[test]
+    fn a_file_whose_structure_would_cost_more_than_its_size_is_too_costly() {
+        // 200 items whose one extent is the whole file (offset 0, length 0: to the end).
+        let whole = [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        let overlapping = hostile(200, 0x4400, &whole);
+        assert_eq!(coded_sizes(&overlapping), Err(TooCostly));
+        // The same once: read, no size found (no sequence header).
+        assert_eq!(coded_sizes(&hostile(1, 0x4400, &whole)), Ok(None));
+        // 65,535 extents of no bytes each, twice.
+        let empty = [0, 0, 0xFF, 0xFF];
+        assert_eq!(coded_sizes(&hostile(2, 0, &empty)), Err(TooCostly));
     }
 
     #[test]
@@ -494,9 +766,9 @@ mod tests {
 
     #[test]
     fn what_is_not_a_heif_file_gives_no_size() {
-        assert_eq!(largest_coded_size(b""), None);
-        assert_eq!(largest_coded_size(&[0xFF; 64]), None);
+        assert_eq!(coded_sizes(b""), Ok(None));
+        assert_eq!(coded_sizes(&[0xFF; 64]), Ok(None));
         // A box claiming more than there is.
-        assert_eq!(largest_coded_size(b"\0\0\x01\0meta"), None);
+        assert_eq!(coded_sizes(b"\0\0\x01\0meta"), Ok(None));
     }
 }

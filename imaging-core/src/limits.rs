@@ -58,6 +58,9 @@ pub enum LimitExceeded {
     /// A decoder found it would have to allocate more than the limits allow.
     #[error("decoding would exceed the memory limit: {0}")]
     Allocation(String),
+    /// Over a decoder's own bounds (libheif's: a side over 32,768, too many items).
+    #[error("over the decoder's bounds: {0}")]
+    Decoder(String),
     /// A progressive JPEG has more scans than a decode is allowed to make: each scan is a pass
     /// over the whole image, so a small file of many tiny scans takes minutes.
     #[error("the JPEG has {scans} scans, over the limit of {limit}")]
