@@ -68,7 +68,7 @@ struct Meta<'a> {
     iinf: Option<&'a [u8]>,
     iloc: Option<&'a [u8]>,
     iref: Option<&'a [u8]>,
-    idat: &'a [u8],
+    idat: Option<&'a [u8]>,
     ipco: Option<&'a [u8]>,
     ipma: Option<&'a [u8]>,
 }
@@ -82,7 +82,7 @@ fn read_sizes(bytes: &[u8], work: &mut Work) -> Option<CodedSizes> {
             b"iinf" => meta.iinf = meta.iinf.or(Some(payload)),
             b"iloc" => meta.iloc = meta.iloc.or(Some(payload)),
             b"iref" => meta.iref = meta.iref.or(Some(payload)),
-            b"idat" => meta.idat = payload,
+            b"idat" => meta.idat = meta.idat.or(Some(payload)),
             b"iprp" => {
                 for (kind, payload) in boxes(payload) {
                     match &kind {
@@ -112,10 +112,12 @@ fn read_sizes(bytes: &[u8], work: &mut Work) -> Option<CodedSizes> {
         None => BTreeMap::new(),
     };
     let mut sizes: Option<CodedSizes> = None;
+    // A configuration box is read once, however many items (a grid's tiles) share it.
+    let mut read_configs = BTreeSet::new();
     for (&id, &item_type) in &types {
         let data = locations
             .get(&id)
-            .and_then(|l| l.data(bytes, meta.idat, work));
+            .and_then(|l| l.data(bytes, meta.idat.unwrap_or_default(), work));
         if work.exhausted {
             return None;
         }
@@ -137,68 +139,63 @@ fn read_sizes(bytes: &[u8], work: &mut Work) -> Option<CodedSizes> {
             }
         };
         let config = configs.get(&id).copied();
+        let fresh = config.is_some_and(|c| read_configs.insert((c.as_ptr() as usize, c.len())));
+        if fresh {
+            work.spend(config.map_or(0, <[u8]>::len))?;
+        }
         if &item_type == b"av01" {
-            av1_sizes(config, data.as_deref(), work, &mut note);
+            av1_sizes(config.filter(|_| fresh), data.as_deref(), work, &mut note);
         } else {
-            hevc_sizes(config, data.as_deref(), work, &mut note);
+            hevc_sizes(config, fresh, data.as_deref(), work, &mut note);
         }
     }
     sizes
 }
 
-/// The items libheif decodes for the primary image: itself, the items it is derived from
-/// (`dimg`: a grid's tiles), its auxiliary images (`auxl` to it: alpha, depth) and the items
-/// those are derived from.
+/// The items libheif decodes for the primary image: itself, its auxiliary images (`auxl` to
+/// it: alpha, depth) and the items each of these is derived from (`dimg`: a grid's tiles, at
+/// any depth: a tile may itself be a grid).
 fn decoded_items(primary: u32, iref: Option<&[u8]>, work: &mut Work) -> Option<BTreeSet<u32>> {
     let mut wanted = BTreeSet::from([primary]);
     let Some(iref) = iref else {
         return Some(wanted);
     };
-    let wide = *iref.first()? != 0;
-    // Each reference box of `kind`: its source and its targets, to `visit`.
-    let mut each = |kind: &[u8; 4], visit: &mut dyn FnMut(u32, &mut Reader) -> Option<()>| {
-        for (k, payload) in boxes(iref.get(4..)?) {
-            if &k != kind {
-                continue;
-            }
-            work.spend(1)?;
-            let mut r = Reader(payload);
-            let from = if wide { r.u32(4)? } else { r.u32(2)? };
-            visit(from, &mut r)?;
+    let id_size = if *iref.first()? == 0 { 2 } else { 4 };
+    // Item -> the items it is derived from; image -> its auxiliary images.
+    let mut derived: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    let mut auxiliary: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    let mut kept = 0;
+    for (kind, payload) in boxes(iref.get(4..)?) {
+        let is_dimg = &kind == b"dimg";
+        if !is_dimg && &kind != b"auxl" {
+            continue;
         }
-        Some(())
-    };
-    let id_size = if wide { 4 } else { 2 };
-    let mut alpha = Vec::new();
-    each(b"auxl", &mut |from, r| {
-        let count = r.uint(2)?;
-        for _ in 0..count {
-            if r.u32(id_size)? == primary {
-                alpha.push(from);
+        work.spend(1)?;
+        let mut r = Reader(payload);
+        let from = r.u32(id_size)?;
+        for _ in 0..r.uint(2)? {
+            let to = r.u32(id_size)?;
+            kept += 1;
+            if kept > MAX_ITEMS {
+                work.exhausted = true;
+                return None;
             }
-        }
-        Some(())
-    })?;
-    wanted.extend(alpha);
-    let bases = wanted.clone();
-    let mut tiles = Vec::new();
-    let read = each(b"dimg", &mut |from, r| {
-        if bases.contains(&from) {
-            let count = r.uint(2)?;
-            for _ in 0..count {
-                if tiles.len() == MAX_ITEMS {
-                    return None;
-                }
-                tiles.push(r.u32(id_size)?);
+            if is_dimg {
+                derived.entry(from).or_default().push(to);
+            } else if to == primary {
+                auxiliary.entry(to).or_default().push(from);
             }
         }
-        Some(())
-    });
-    if tiles.len() == MAX_ITEMS {
-        work.exhausted = true;
     }
-    read?;
-    wanted.extend(tiles);
+    let mut queue = vec![primary];
+    while let Some(item) = queue.pop() {
+        let next = auxiliary.get(&item).into_iter().flatten();
+        for &n in next.chain(derived.get(&item).into_iter().flatten()) {
+            if wanted.insert(n) {
+                queue.push(n);
+            }
+        }
+    }
     Some(wanted)
 }
 
@@ -250,16 +247,18 @@ impl Reader<'_> {
 }
 
 /// `iinf`: the type of each of the `wanted` items that is coded in AV1 (`av01`) or HEVC
-/// (`hvc1`), from its first `infe` (versions 2 and 3; older ones name no type).
+/// (`hvc1`), from its first `infe` (versions 2 and 3; older ones name no type), whatever the
+/// entry count says.
 fn item_types(payload: &[u8], wanted: &BTreeSet<u32>) -> Option<BTreeMap<u32, [u8; 4]>> {
     let mut r = Reader(payload);
-    let count = if r.uint(4)? >> 24 == 0 {
+    // The entry count is passed over: libheif reads every `infe` there is.
+    if r.uint(4)? >> 24 == 0 {
         r.uint(2)?
     } else {
         r.uint(4)?
     };
     let mut found = BTreeMap::new();
-    for (kind, infe) in boxes(r.0).take(usize::try_from(count).ok()?) {
+    for (kind, infe) in boxes(r.0) {
         if &kind != b"infe" {
             continue;
         }
@@ -329,21 +328,27 @@ fn item_configs<'a>(
 
 /// Where an item's data is: in the file or in `idat`, as extents.
 struct Location {
-    /// 0: offsets in the file; 1: in the `idat` box; other: elsewhere.
+    /// 0: offsets in the file; 1: in the (first) `idat` box; 2: in another item (not read).
     method: u8,
     /// (offset, length); a length of 0 runs to the end.
     extents: Vec<(u64, u64)>,
 }
 
 impl Location {
-    /// The item's data; `None` for data elsewhere (another item's, another file).
-    fn data(&self, file: &[u8], idat: &[u8], work: &mut Work) -> Option<Vec<u8>> {
+    /// The item's data (borrowed when it is one extent, as it nearly always is); `None` for
+    /// data elsewhere (another item's).
+    fn data<'a>(
+        &self,
+        file: &'a [u8],
+        idat: &'a [u8],
+        work: &mut Work,
+    ) -> Option<std::borrow::Cow<'a, [u8]>> {
         let source = match self.method {
             0 => file,
             1 => idat,
             _ => return None,
         };
-        let mut out = Vec::new();
+        let mut pieces = Vec::new();
         for &(offset, length) in &self.extents {
             let start = usize::try_from(offset).ok()?;
             let rest = source.get(start..)?;
@@ -352,9 +357,12 @@ impl Location {
                 n => usize::try_from(n).ok()?.min(rest.len()),
             };
             work.spend(take)?;
-            out.extend_from_slice(&rest[..take]);
+            pieces.push(&rest[..take]);
         }
-        Some(out)
+        Some(match pieces[..] {
+            [one] => std::borrow::Cow::Borrowed(one),
+            _ => std::borrow::Cow::Owned(pieces.concat()),
+        })
     }
 }
 
@@ -382,14 +390,12 @@ fn item_locations(
     for _ in 0..count {
         work.spend(1)?;
         let id = if version < 2 { r.u32(2)? } else { r.u32(4)? };
-        let mut method = if version >= 1 {
+        let method = if version >= 1 {
             (r.uint(2)? & 0xF) as u8
         } else {
             0
         };
-        if r.uint(2)? != 0 {
-            method = u8::MAX; // data_reference_index: in another file
-        }
+        r.uint(2)?; // data_reference_index: libheif reads this file whatever it says
         let base = r.uint(base_size)?;
         let extent_count = r.uint(2)?;
         let keep = types.contains_key(&id) && !found.contains_key(&id);
@@ -563,9 +569,11 @@ fn sequence_header_size(payload: &[u8]) -> Option<(u32, u32)> {
 }
 
 /// The picture size of each HEVC sequence parameter set (of the base layer) in `hvcC`'s arrays
-/// and in the item's data (NAL units after a length of `hvcC`'s size), to `note`.
+/// (when `fresh`: not read for an earlier item) and in the item's data (NAL units after a
+/// length of `hvcC`'s size), to `note`.
 fn hevc_sizes(
     config: Option<&[u8]>,
+    fresh: bool,
     data: Option<&[u8]>,
     work: &mut Work,
     note: &mut dyn FnMut((u32, u32)),
@@ -582,7 +590,7 @@ fn hevc_sizes(
             }
         }
     };
-    let mut r = Reader(config.get(22..).unwrap_or_default());
+    let mut r = Reader(config.get(22..).filter(|_| fresh).unwrap_or_default());
     if let Some(arrays) = r.uint(1) {
         'arrays: for _ in 0..arrays {
             let (Some(_), Some(count)) = (r.uint(1), r.uint(2)) else {
@@ -748,6 +756,67 @@ mod tests {
         // 65,535 extents of no bytes each, twice.
         let empty = [0, 0, 0xFF, 0xFF];
         assert_eq!(coded_sizes(&hostile(2, 0, &empty)), Err(TooCostly));
+    }
+
+    /// An AV1 sequence header OBU (reduced still picture) of maximum frame size `w` x `h`.
+    fn sequence_header(w: u32, h: u32) -> Vec<u8> {
+        // profile 0, still picture, reduced header, level 0, 16-bit sizes, the sizes minus 1.
+        let fields: [(u64, u32); 8] = [
+            (0, 3),
+            (1, 1),
+            (1, 1),
+            (0, 5),
+            (15, 4),
+            (15, 4),
+            (u64::from(w - 1), 16),
+            (u64::from(h - 1), 16),
+        ];
+        let (mut bits, mut n) = (0u64, 0);
+        for (value, width) in fields {
+            bits = (bits << width) | value;
+            n += width;
+        }
+        bits <<= 56 - n; // 50 bits, left-aligned in 7 bytes
+        let mut obu = vec![0x0A, 7]; // type 1, with a size field; 7 bytes
+        obu.extend_from_slice(&bits.to_be_bytes()[1..]);
+        obu
+    }
+
+    #[test]
+    fn the_items_are_found_as_libheif_finds_them() {
+        // Primary 1 is a grid whose tile 2 is a grid whose tile 3 is AV1 coding 20000x15000,
+        // its data in the first of two `idat` boxes (iloc v1, construction method 1), with a
+        // data reference index of 1 (libheif reads this file anyway), and an `iinf` entry
+        // count of 1 though it holds three (libheif reads them all).
+        let mut iinf = vec![0, 0, 0, 0, 0, 1];
+        for (id, kind) in [(1u16, b"grid"), (2, b"grid"), (3, b"av01")] {
+            let mut infe = vec![2, 0, 0, 0];
+            infe.extend(id.to_be_bytes());
+            infe.extend([0, 0]);
+            infe.extend(kind);
+            iinf.extend(boxed(b"infe", &infe));
+        }
+        let mut iref = vec![0, 0, 0, 0];
+        iref.extend(boxed(b"dimg", &[0, 1, 0, 1, 0, 2]));
+        iref.extend(boxed(b"dimg", &[0, 2, 0, 1, 0, 3]));
+        let data = sequence_header(20000, 15000);
+        // v1, offset and length of 4 bytes; one item: id 3, method 1, reference 1, one extent.
+        let mut iloc = vec![1, 0, 0, 0, 0x44, 0x00, 0, 1, 0, 3, 0, 1, 0, 1, 0, 1];
+        iloc.extend(0u32.to_be_bytes());
+        iloc.extend((data.len() as u32).to_be_bytes());
+        let mut meta = vec![0, 0, 0, 0];
+        meta.extend(boxed(b"pitm", &[0, 0, 0, 0, 0, 1]));
+        meta.extend(boxed(b"iinf", &iinf));
+        meta.extend(boxed(b"iref", &iref));
+        meta.extend(boxed(b"iloc", &iloc));
+        meta.extend(boxed(b"idat", &data));
+        meta.extend(boxed(b"idat", &vec![0; data.len()]));
+        let file = boxed(b"meta", &meta);
+        let sizes = coded_sizes(&file).expect("cheap").expect("a size");
+        assert_eq!(
+            (sizes.largest, sizes.longest),
+            ((20000, 15000), (20000, 15000))
+        );
     }
 
     #[test]
