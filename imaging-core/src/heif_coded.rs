@@ -664,6 +664,23 @@ fn sps_size(sps: &[u8]) -> Option<(u32, u32)> {
     Some((width, height))
 }
 
+/// The corpus's `formats/avif_8bit_srgb.avif` (AV1 coding 1617x1080) with its `ispe` box
+/// declaring `width` x `height` instead. For tests of what the container says and the codec
+/// codes.
+#[cfg(test)]
+pub(crate) fn corpus_avif_declaring(width: u32, height: u32) -> Vec<u8> {
+    let path = test_support::photos_dir().join("formats/avif_8bit_srgb.avif");
+    let mut avif = std::fs::read(path).expect("corpus AVIF");
+    let ispe = avif
+        .windows(4)
+        .position(|w| w == b"ispe")
+        .expect("an ispe box");
+    // Version and flags, then the width and the height.
+    avif[ispe + 8..ispe + 12].copy_from_slice(&width.to_be_bytes());
+    avif[ispe + 12..ispe + 16].copy_from_slice(&height.to_be_bytes());
+    avif
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -691,13 +708,7 @@ mod tests {
 
     #[test]
     fn the_size_comes_from_the_codec_not_from_the_container() {
-        let path = test_support::photos_dir().join("formats/avif_8bit_srgb.avif");
-        let mut avif = std::fs::read(path).expect("corpus AVIF");
-        let ispe = avif
-            .windows(4)
-            .position(|w| w == b"ispe")
-            .expect("an ispe box");
-        avif[ispe + 8..ispe + 16].copy_from_slice(&[0, 0, 0, 100, 0, 0, 0, 100]);
+        let avif = corpus_avif_declaring(100, 100);
         assert_eq!(
             coded_sizes(&avif).map(|s| s.map(|s| s.largest)),
             Ok(Some((1617, 1080)))

@@ -211,6 +211,24 @@ proptest! {
     }
 }
 
+/// A photo of `width` x `height` with no faces, no place and time 0, of quality 0.8, its
+/// signature from `seed`.
+fn plain_photo(key: &str, width: u32, height: u32, seed: u64) -> PhotoFacts {
+    PhotoFacts {
+        key: key.into(),
+        width,
+        height,
+        sha256: None,
+        taken_at: None,
+        time: Some(0),
+        gps: None,
+        faces: vec![],
+        quality: 0.8,
+        roi: Roi::whole(width, height),
+        signature: signature(seed),
+    }
+}
+
 /// The print quality README gives for `dpi`: `good` from `dpi_good`, `fair` from `dpi_fair`.
 fn quality_of(dpi: f64, settings: &PlanSettings) -> PrintQuality {
     if dpi >= settings.dpi_good {
@@ -225,19 +243,7 @@ fn quality_of(dpi: f64, settings: &PlanSettings) -> PrintQuality {
 #[test]
 fn the_print_quality_agrees_with_the_dpi_shown_at_the_thresholds() {
     // A 4000x3000 photo filling a 4:3 slot 4000 px wide: its effective DPI is the page's.
-    let photo = PhotoFacts {
-        key: "a.jpg".into(),
-        width: 4000,
-        height: 3000,
-        sha256: None,
-        taken_at: None,
-        time: Some(0),
-        gps: None,
-        faces: vec![],
-        quality: 0.8,
-        roi: Roi::whole(4000, 3000),
-        signature: signature(1),
-    };
+    let photo = plain_photo("a.jpg", 4000, 3000, 1);
     let settings = PlanSettings::default();
     for (page_dpi, shown, quality) in [
         (249.96, 250.0, PrintQuality::Good),
@@ -272,22 +278,9 @@ fn the_print_quality_agrees_with_the_dpi_shown_at_the_thresholds() {
 
 #[test]
 fn portrait_photos_go_to_portrait_slots() {
-    let photo = |key: &str, width: u32, height: u32, seed: u64| PhotoFacts {
-        key: key.into(),
-        width,
-        height,
-        sha256: None,
-        taken_at: None,
-        time: Some(0),
-        gps: None,
-        faces: vec![],
-        quality: 0.8,
-        roi: Roi::whole(width, height),
-        signature: signature(seed),
-    };
     let photos = vec![
-        photo("a-landscape.jpg", 4000, 3000, 1),
-        photo("b-portrait.jpg", 3000, 4000, 2),
+        plain_photo("a-landscape.jpg", 4000, 3000, 1),
+        plain_photo("b-portrait.jpg", 3000, 4000, 2),
     ];
     let slot = |w: f64, h: f64| Slot {
         x: 0.0,
