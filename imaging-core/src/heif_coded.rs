@@ -1,6 +1,6 @@
 //! The sizes a HEIF/AVIF file's images are coded at, read from their codecs' own headers (the
-//! AV1 sequence header's maximum frame size, the HEVC sequence parameter set's picture size),
-//! not from the container's `ispe` box: a decoder makes what the codec data says, whatever the
+//! AV1 sequence header's maximum frame size and any frame header's size overriding it, the HEVC
+//! sequence parameter set's picture size), not from the container's `ispe` box: a decoder makes what the codec data says, whatever the
 //! container declares, and libheif (1.15) gives no coded size before it decodes. So a file
 //! whose container declares 1000x1000 while its AV1 data codes 20000x15000 is refused before
 //! any pixel is decoded.
@@ -457,33 +457,68 @@ impl Bits<'_> {
     }
 }
 
-/// The maximum frame size of each AV1 sequence header in `av1C`'s configuration OBUs and in
-/// the item's data, to `note`.
+/// The sizes AV1 codes in `av1C`'s configuration OBUs and in the item's data, to `note`: each
+/// sequence header's maximum frame size, and each frame header's own size where it overrides
+/// that maximum (`frame_size_override_flag`; a decoder such as dav1d makes a frame of that
+/// size even when it exceeds the maximum).
 fn av1_sizes(
     config: Option<&[u8]>,
     data: Option<&[u8]>,
     work: &mut Work,
     note: &mut dyn FnMut((u32, u32)),
 ) {
+    let mut sequence: Option<Av1Sequence> = None;
     for obus in config.and_then(|c| c.get(4..)).into_iter().chain(data) {
-        each_obu(obus, work, &mut |kind, payload| {
-            if kind == 1 {
-                if let Some(size) = sequence_header_size(payload) {
+        each_obu(obus, work, &mut |obu| match obu.kind {
+            OBU_SEQUENCE_HEADER => {
+                sequence = Av1Sequence::parse(obu.payload);
+                if let Some(s) = &sequence {
+                    note(s.max_size);
+                }
+            }
+            OBU_FRAME_HEADER | OBU_FRAME | OBU_REDUNDANT_FRAME_HEADER => {
+                if let Some(size) = sequence
+                    .as_ref()
+                    .and_then(|s| s.frame_size(obu.payload, obu.extension))
+                {
                     note(size);
                 }
             }
+            _ => {}
         });
     }
 }
 
-/// Each OBU in `data`, as (type, payload), to `visit`.
-fn each_obu(mut data: &[u8], work: &mut Work, visit: &mut dyn FnMut(u8, &[u8])) {
+/// OBU types.
+const OBU_SEQUENCE_HEADER: u8 = 1;
+const OBU_FRAME_HEADER: u8 = 3;
+const OBU_FRAME: u8 = 6;
+const OBU_REDUNDANT_FRAME_HEADER: u8 = 7;
+
+/// An AV1 OBU.
+struct Obu<'a> {
+    kind: u8,
+    /// The extension byte (temporal and spatial layer), where there is one.
+    extension: Option<u8>,
+    payload: &'a [u8],
+}
+
+/// Each OBU in `data`, to `visit`.
+fn each_obu(mut data: &[u8], work: &mut Work, visit: &mut dyn FnMut(Obu<'_>)) {
     while let Some(&header) = data.first() {
         if work.spend(1).is_none() {
             return;
         }
         let kind = (header >> 3) & 0xF;
-        let mut at = 1 + usize::from(header & 0x4 != 0); // the extension byte
+        let extension = if header & 0x4 != 0 {
+            match data.get(1) {
+                Some(&e) => Some(e),
+                None => return,
+            }
+        } else {
+            None
+        };
+        let mut at = 1 + usize::from(extension.is_some());
         let size = if header & 0x2 != 0 {
             // leb128
             let mut size = 0u64;
@@ -507,65 +542,237 @@ fn each_obu(mut data: &[u8], work: &mut Work, visit: &mut dyn FnMut(u8, &[u8])) 
         let Some(end) = at.checked_add(size).filter(|&end| end <= data.len()) else {
             return;
         };
-        visit(kind, &data[at..end]);
+        visit(Obu {
+            kind,
+            extension,
+            payload: &data[at..end],
+        });
         data = &data[end..];
     }
 }
 
-/// `max_frame_width_minus_1 + 1` and the height, from an AV1 sequence header OBU's payload.
-fn sequence_header_size(payload: &[u8]) -> Option<(u32, u32)> {
-    let mut b = Bits {
-        data: payload,
-        at: 0,
-    };
-    b.bits(3)?; // seq_profile
-    b.bit()?; // still_picture
-    if b.bit()? == 1 {
-        // reduced_still_picture_header
-        b.bits(5)?; // seq_level_idx[0]
-    } else {
-        let mut buffer_delay_bits = 0;
-        let timing_info = b.bit()? == 1;
-        let mut decoder_model_info = false;
-        if timing_info {
-            b.skip(64)?; // num_units_in_display_tick, time_scale
+/// `seq_force_screen_content_tools` / `seq_force_integer_mv`: chosen per frame.
+const SELECT: u32 = 2;
+/// Frame types.
+const KEY_FRAME: u32 = 0;
+const INTRA_ONLY_FRAME: u32 = 2;
+const SWITCH_FRAME: u32 = 3;
+
+/// What a frame header's size depends on in its AV1 sequence header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Av1Sequence {
+    /// `max_frame_width_minus_1 + 1` and the height.
+    max_size: (u32, u32),
+    reduced_still_picture_header: bool,
+    /// `frame_width_bits_minus_1 + 1` and the height's.
+    size_bits: (u32, u32),
+    /// `frame_presentation_time_length_minus_1 + 1` where a shown frame carries a
+    /// presentation time (decoder model info without equal picture intervals), else 0.
+    presentation_time_bits: u32,
+    /// `buffer_removal_time_length_minus_1 + 1` with decoder model info, else `None`.
+    buffer_removal_time_bits: Option<u32>,
+    /// Each operating point's `operating_point_idc` and `decoder_model_present_for_this_op`.
+    operating_points: [(u32, bool); 32],
+    operating_point_count: usize,
+    /// `(idLen, delta_frame_id_length_minus_2 + 2)` where frame ids are present.
+    frame_id_bits: Option<(u32, u32)>,
+    /// `OrderHintBits`: 0 without order hints.
+    order_hint_bits: u32,
+    force_screen_content_tools: u32,
+    force_integer_mv: u32,
+}
+
+impl Av1Sequence {
+    /// The fields of a sequence header OBU's payload up to what frame headers depend on.
+    fn parse(payload: &[u8]) -> Option<Av1Sequence> {
+        let mut b = Bits {
+            data: payload,
+            at: 0,
+        };
+        let mut s = Av1Sequence {
+            max_size: (0, 0),
+            reduced_still_picture_header: false,
+            size_bits: (0, 0),
+            presentation_time_bits: 0,
+            buffer_removal_time_bits: None,
+            operating_points: [(0, false); 32],
+            operating_point_count: 1,
+            frame_id_bits: None,
+            order_hint_bits: 0,
+            force_screen_content_tools: SELECT,
+            force_integer_mv: SELECT,
+        };
+        b.bits(3)?; // seq_profile
+        b.bit()?; // still_picture
+        s.reduced_still_picture_header = b.bit()? == 1;
+        if s.reduced_still_picture_header {
+            b.bits(5)?; // seq_level_idx[0]
+        } else {
+            let mut buffer_delay_bits = 0;
             if b.bit()? == 1 {
-                // equal_picture_interval: uvlc num_ticks_per_picture_minus_1
-                let mut zeros = 0;
-                while b.bit()? == 0 {
-                    zeros += 1;
-                    if zeros >= 32 {
+                // timing_info
+                b.skip(64)?; // num_units_in_display_tick, time_scale
+                let equal_picture_interval = b.bit()? == 1;
+                if equal_picture_interval {
+                    // uvlc num_ticks_per_picture_minus_1
+                    let mut zeros = 0;
+                    while b.bit()? == 0 {
+                        zeros += 1;
+                        if zeros >= 32 {
+                            return None;
+                        }
+                    }
+                    b.skip(zeros)?;
+                }
+                if b.bit()? == 1 {
+                    // decoder_model_info
+                    buffer_delay_bits = b.bits(5)? + 1;
+                    b.skip(32)?; // num_units_in_decoding_tick
+                    s.buffer_removal_time_bits = Some(b.bits(5)? + 1);
+                    let presentation_time_bits = b.bits(5)? + 1;
+                    if !equal_picture_interval {
+                        s.presentation_time_bits = presentation_time_bits;
+                    }
+                }
+            }
+            let initial_display_delay = b.bit()? == 1;
+            s.operating_point_count = b.bits(5)? as usize + 1;
+            for point in &mut s.operating_points[..s.operating_point_count] {
+                point.0 = b.bits(12)?; // operating_point_idc
+                if b.bits(5)? > 7 {
+                    b.bit()?; // seq_tier
+                }
+                if s.buffer_removal_time_bits.is_some() && b.bit()? == 1 {
+                    point.1 = true;
+                    b.skip(2 * buffer_delay_bits as usize + 1)?;
+                }
+                if initial_display_delay && b.bit()? == 1 {
+                    b.bits(4)?;
+                }
+            }
+        }
+        s.size_bits = (b.bits(4)? + 1, b.bits(4)? + 1);
+        s.max_size = (
+            b.bits(s.size_bits.0)?.checked_add(1)?,
+            b.bits(s.size_bits.1)?.checked_add(1)?,
+        );
+        if s.reduced_still_picture_header {
+            return Some(s);
+        }
+        if b.bit()? == 1 {
+            // frame_id_numbers_present_flag
+            let delta = b.bits(4)? + 2;
+            let additional = b.bits(3)? + 1;
+            s.frame_id_bits = Some((delta + additional, delta));
+        }
+        // use_128x128_superblock, enable_filter_intra, enable_intra_edge_filter,
+        // enable_interintra_compound, enable_masked_compound, enable_warped_motion,
+        // enable_dual_filter
+        b.skip(7)?;
+        let order_hint = b.bit()? == 1;
+        if order_hint {
+            b.skip(2)?; // enable_jnt_comp, enable_ref_frame_mvs
+        }
+        if b.bit()? == 0 {
+            // not seq_choose_screen_content_tools
+            s.force_screen_content_tools = b.bit()?;
+        }
+        if s.force_screen_content_tools > 0 && b.bit()? == 0 {
+            // not seq_choose_integer_mv
+            s.force_integer_mv = b.bit()?;
+        }
+        if order_hint {
+            s.order_hint_bits = b.bits(3)? + 1;
+        }
+        Some(s)
+    }
+
+    /// The size a frame header OBU's payload codes explicitly (`frame_size_override_flag`),
+    /// where it does; `None` where the frame takes the sequence's maximum or a reference
+    /// frame's size (itself coded by an earlier header), or where the header cannot be read.
+    /// `extension` is the OBU's extension byte (its temporal and spatial layer).
+    fn frame_size(&self, payload: &[u8], extension: Option<u8>) -> Option<(u32, u32)> {
+        if self.reduced_still_picture_header {
+            return None; // a key frame at the maximum size
+        }
+        let mut b = Bits {
+            data: payload,
+            at: 0,
+        };
+        if b.bit()? == 1 {
+            return None; // show_existing_frame
+        }
+        let frame_type = b.bits(2)?;
+        let show_frame = b.bit()? == 1;
+        if show_frame {
+            b.skip(self.presentation_time_bits as usize)?; // temporal_point_info
+        } else {
+            b.bit()?; // showable_frame
+        }
+        let error_resilient =
+            frame_type == SWITCH_FRAME || (frame_type == KEY_FRAME && show_frame) || b.bit()? == 1;
+        b.bit()?; // disable_cdf_update
+        let screen_content_tools = if self.force_screen_content_tools == SELECT {
+            b.bit()?
+        } else {
+            self.force_screen_content_tools
+        };
+        if screen_content_tools > 0 && self.force_integer_mv == SELECT {
+            b.bit()?; // force_integer_mv
+        }
+        if let Some((id_bits, _)) = self.frame_id_bits {
+            b.skip(id_bits as usize)?; // current_frame_id
+        }
+        let size_override = frame_type == SWITCH_FRAME || b.bit()? == 1;
+        b.skip(self.order_hint_bits as usize)?; // order_hint
+        let intra = frame_type == KEY_FRAME || frame_type == INTRA_ONLY_FRAME;
+        if !(intra || error_resilient) {
+            b.bits(3)?; // primary_ref_frame
+        }
+        if let Some(removal_bits) = self.buffer_removal_time_bits {
+            if b.bit()? == 1 {
+                // buffer_removal_time_present_flag
+                let (temporal, spatial) = extension.map_or((0, 0), |e| (e >> 5, (e >> 3) & 3));
+                for &(idc, present) in &self.operating_points[..self.operating_point_count] {
+                    let in_layers =
+                        (idc >> temporal) & 1 == 1 && (idc >> (u32::from(spatial) + 8)) & 1 == 1;
+                    if present && (idc == 0 || in_layers) {
+                        b.skip(removal_bits as usize)?;
+                    }
+                }
+            }
+        }
+        let all_refreshed = frame_type == SWITCH_FRAME
+            || (frame_type == KEY_FRAME && show_frame)
+            || b.bits(8)? == 0xFF;
+        if (!intra || !all_refreshed) && error_resilient {
+            b.skip(8 * self.order_hint_bits as usize)?; // ref_order_hint[8]
+        }
+        if !intra {
+            let short_signaling = self.order_hint_bits > 0 && b.bit()? == 1;
+            if short_signaling {
+                b.skip(6)?; // last_frame_idx, gold_frame_idx
+            }
+            let delta_id_bits = self.frame_id_bits.map_or(0, |(_, delta)| delta);
+            // ref_frame_idx[7] unless short, delta_frame_id_minus_1 each
+            let per_ref = (if short_signaling { 0 } else { 3 }) + delta_id_bits;
+            b.skip(7 * per_ref as usize)?;
+            if size_override && !error_resilient {
+                // frame_size_with_refs: a found_ref takes that reference's size.
+                for _ in 0..7 {
+                    if b.bit()? == 1 {
                         return None;
                     }
                 }
-                b.skip(zeros)?;
-            }
-            decoder_model_info = b.bit()? == 1;
-            if decoder_model_info {
-                buffer_delay_bits = b.bits(5)? + 1;
-                b.skip(32 + 5 + 5)?;
             }
         }
-        let initial_display_delay = b.bit()? == 1;
-        let operating_points = b.bits(5)? + 1;
-        for _ in 0..operating_points {
-            b.bits(12)?; // operating_point_idc
-            if b.bits(5)? > 7 {
-                b.bit()?; // seq_tier
-            }
-            if decoder_model_info && b.bit()? == 1 {
-                b.skip(2 * buffer_delay_bits as usize + 1)?;
-            }
-            if initial_display_delay && b.bit()? == 1 {
-                b.bits(4)?;
-            }
+        if !size_override {
+            return None;
         }
+        let width = b.bits(self.size_bits.0)?.checked_add(1)?;
+        let height = b.bits(self.size_bits.1)?.checked_add(1)?;
+        Some((width, height))
     }
-    let width_bits = b.bits(4)? + 1;
-    let height_bits = b.bits(4)? + 1;
-    let width = b.bits(width_bits)?.checked_add(1)?;
-    let height = b.bits(height_bits)?.checked_add(1)?;
-    Some((width, height))
 }
 
 /// The picture size of each HEVC sequence parameter set (of the base layer) in `hvcC`'s arrays
@@ -828,6 +1035,142 @@ mod tests {
             (sizes.largest, sizes.longest),
             ((20000, 15000), (20000, 15000))
         );
+    }
+
+    /// Bits written most significant first, for building AV1 headers.
+    #[derive(Default)]
+    struct BitWriter {
+        bytes: Vec<u8>,
+        used: usize,
+    }
+
+    impl BitWriter {
+        fn put(&mut self, value: u64, width: u32) -> &mut Self {
+            for i in (0..width).rev() {
+                if self.used.is_multiple_of(8) {
+                    self.bytes.push(0);
+                }
+                let bit = ((value >> i) & 1) as u8;
+                *self.bytes.last_mut().expect("a byte") |= bit << (7 - self.used % 8);
+                self.used += 1;
+            }
+            self
+        }
+
+        /// The bits as an OBU of `kind` with a size field (and the extension byte `extension`).
+        fn obu(&self, kind: u8, extension: Option<u8>) -> Vec<u8> {
+            let mut obu = vec![(kind << 3) | 0x2 | if extension.is_some() { 0x4 } else { 0 }];
+            obu.extend(extension);
+            assert!(self.bytes.len() < 128);
+            obu.push(self.bytes.len() as u8);
+            obu.extend(&self.bytes);
+            obu
+        }
+    }
+
+    /// A full (not reduced) AV1 sequence header of maximum size 500x500 using what frame
+    /// headers depend on: a decoder model with presentation times, two operating points (the
+    /// second for temporal layer 1 only, both with a decoder model), frame ids (15 + 4 bits),
+    /// order hints (7 bits), screen content tools and integer motion vectors chosen per frame.
+    fn full_sequence_header() -> Vec<u8> {
+        let mut b = BitWriter::default();
+        b.put(0, 3).put(0, 1).put(0, 1); // profile, still_picture, reduced header
+        b.put(1, 1).put(1, 32).put(30, 32).put(0, 1); // timing info, no equal interval
+        b.put(1, 1).put(9, 5).put(1, 32).put(11, 5).put(13, 5); // decoder model: 10, 12, 14
+        b.put(0, 1).put(1, 5); // no initial display delay, two operating points
+        for idc in [0x103, 0x102] {
+            b.put(idc, 12).put(8, 5).put(0, 1); // idc, level 8 (with a tier bit)
+            b.put(1, 1).put(0, 10).put(0, 10).put(0, 1); // its decoder model parameters
+        }
+        b.put(15, 4).put(15, 4).put(499, 16).put(499, 16); // 16-bit sizes, 500x500
+        b.put(1, 1).put(13, 4).put(3, 3); // frame ids: delta 15 bits, 15 + 4 bits in all
+        b.put(0, 7); // superblock and tool flags
+        b.put(1, 1).put(0, 2); // order hints, no jnt_comp nor ref_frame_mvs
+        b.put(1, 1).put(1, 1); // screen content tools chosen, integer mv chosen
+        b.put(6, 3); // 7 order hint bits
+        b.put(0, 3).put(0, 1); // superres, cdef, restoration; colour config and the rest
+        b.obu(1, None)
+    }
+
+    /// The sizes `av1_sizes` notes for the item data `data`.
+    fn av1_noted(data: &[u8]) -> Vec<(u32, u32)> {
+        let mut work = Work {
+            left: 1 << 20,
+            exhausted: false,
+        };
+        let mut noted = Vec::new();
+        av1_sizes(None, Some(data), &mut work, &mut |s| noted.push(s));
+        noted
+    }
+
+    #[test]
+    fn a_frame_header_overriding_the_maximum_size_is_read() {
+        let sequence = full_sequence_header();
+        assert_eq!(av1_noted(&sequence), vec![(500, 500)]);
+        // A shown key frame (in temporal layer 1: both operating points' removal times),
+        // screen content tools on, its size overridden to 12000x9000.
+        let mut key = BitWriter::default();
+        key.put(0, 1).put(0, 2).put(1, 1).put(77, 14); // not existing, key, shown, time
+        key.put(0, 1).put(1, 1).put(0, 1); // cdf update, screen content, integer mv
+        key.put(5, 19).put(1, 1).put(3, 7); // frame id, override, order hint
+        key.put(1, 1).put(0, 12).put(0, 12); // removal times, for both points
+        key.put(11999, 16).put(8999, 16);
+        let frame = key.obu(OBU_FRAME_HEADER, Some(1 << 5));
+        assert_eq!(
+            av1_noted(&[sequence.clone(), frame].concat()),
+            vec![(500, 500), (12000, 9000)]
+        );
+        // In temporal layer 0 only the first point's removal time is there: read as such.
+        let mut key0 = BitWriter::default();
+        key0.put(0, 1).put(0, 2).put(1, 1).put(77, 14);
+        key0.put(0, 1).put(1, 1).put(0, 1);
+        key0.put(5, 19).put(1, 1).put(3, 7);
+        key0.put(1, 1).put(0, 12); // one removal time
+        key0.put(11999, 16).put(8999, 16);
+        let frame0 = key0.obu(OBU_FRAME, None);
+        assert_eq!(
+            av1_noted(&[sequence.clone(), frame0].concat()),
+            vec![(500, 500), (12000, 9000)]
+        );
+        // An inter frame, not error resilient, finding no reference of its size: its own.
+        let mut inter = BitWriter::default();
+        inter.put(0, 1).put(1, 2).put(1, 1).put(0, 14); // inter, shown
+        inter.put(0, 1).put(0, 1).put(0, 1); // not resilient, cdf, no screen content
+        inter.put(6, 19).put(1, 1).put(4, 7).put(0, 3); // id, override, hint, primary ref
+        inter.put(0, 1).put(0x01, 8); // no removal times, refresh one
+        inter.put(0, 1).put(0, 7 * (3 + 15)); // not short, ref idx and delta ids
+        inter.put(0, 7).put(99, 16).put(29999, 16); // no reference found, 100x30000
+        let inter_frame = inter.obu(OBU_FRAME_HEADER, None);
+        assert_eq!(
+            av1_noted(&[sequence.clone(), inter_frame].concat()),
+            vec![(500, 500), (100, 30000)]
+        );
+        // Finding a reference: that reference's size, coded by an earlier header.
+        let mut found = BitWriter::default();
+        found.put(0, 1).put(1, 2).put(1, 1).put(0, 14);
+        found.put(0, 1).put(0, 1).put(0, 1);
+        found.put(6, 19).put(1, 1).put(4, 7).put(0, 3);
+        found.put(0, 1).put(0x01, 8);
+        found.put(0, 1).put(0, 7 * 18);
+        found.put(0, 2).put(1, 1).put(0xFFFF_FFFF, 32); // the third reference
+        let found_frame = found.obu(OBU_FRAME_HEADER, None);
+        assert_eq!(
+            av1_noted(&[sequence.clone(), found_frame].concat()),
+            vec![(500, 500)]
+        );
+        // A frame header before any sequence header, or under a reduced one, codes nothing.
+        let mut plain = BitWriter::default();
+        plain.put(0, 1).put(0, 2).put(1, 1).put(0, 14).put(0, 3);
+        plain.put(5, 19).put(0, 1).put(3, 7).put(0, 1).put(0, 16);
+        let plain_frame = plain.obu(OBU_FRAME_HEADER, None);
+        assert_eq!(
+            av1_noted(&[sequence, plain_frame].concat()),
+            vec![(500, 500)]
+        );
+        let mut reduced = sequence_header(600, 400);
+        reduced.extend(key.obu(OBU_FRAME, None));
+        assert_eq!(av1_noted(&reduced), vec![(600, 400)]);
+        assert_eq!(av1_noted(&key.obu(OBU_FRAME, None)), vec![]);
     }
 
     #[test]
