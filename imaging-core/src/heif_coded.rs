@@ -112,8 +112,9 @@ fn read_sizes(bytes: &[u8], work: &mut Work) -> Option<CodedSizes> {
         None => BTreeMap::new(),
     };
     let mut sizes: Option<CodedSizes> = None;
-    // A configuration box is read once, however many items (a grid's tiles) share it.
-    let mut read_configs = BTreeSet::new();
+    // A configuration box is read once, however many items (a grid's tiles) share it; for AV1,
+    // the sequence header its configuration OBUs leave in force is kept for each item's data.
+    let mut read_configs: BTreeMap<(usize, usize), Option<Av1Sequence>> = BTreeMap::new();
     for (&id, &item_type) in &types {
         let data = locations
             .get(&id)
@@ -139,13 +140,29 @@ fn read_sizes(bytes: &[u8], work: &mut Work) -> Option<CodedSizes> {
             }
         };
         let config = configs.get(&id).copied();
-        let fresh = config.is_some_and(|c| read_configs.insert((c.as_ptr() as usize, c.len())));
+        let key = config.map(|c| (c.as_ptr() as usize, c.len()));
+        let fresh = key.is_some_and(|k| !read_configs.contains_key(&k));
         if fresh {
             work.spend(config.map_or(0, <[u8]>::len))?;
         }
         if &item_type == b"av01" {
-            av1_sizes(config.filter(|_| fresh), data.as_deref(), work, &mut note);
+            let sequence = match (config, key) {
+                (Some(config), Some(key)) => *read_configs.entry(key).or_insert_with(|| {
+                    // av1C: four bytes of its own, then the configuration OBUs.
+                    av1_sizes(None, config.get(4..).unwrap_or_default(), work, &mut note)
+                }),
+                _ => None,
+            };
+            av1_sizes(
+                sequence,
+                data.as_deref().unwrap_or_default(),
+                work,
+                &mut note,
+            );
         } else {
+            if let Some(key) = key {
+                read_configs.insert(key, None);
+            }
             hevc_sizes(config, fresh, data.as_deref(), work, &mut note);
         }
     }
@@ -457,36 +474,36 @@ impl Bits<'_> {
     }
 }
 
-/// The sizes AV1 codes in `av1C`'s configuration OBUs and in the item's data, to `note`: each
-/// sequence header's maximum frame size, and each frame header's own size where it overrides
-/// that maximum (`frame_size_override_flag`; a decoder such as dav1d makes a frame of that
-/// size even when it exceeds the maximum).
+/// The sizes AV1 codes in the OBUs `obus` (an `av1C`'s configuration OBUs, or an item's data,
+/// which a decoder is given after them), to `note`: each sequence header's maximum frame size,
+/// and each frame header's own size where it overrides that maximum (`frame_size_override_flag`;
+/// a decoder such as dav1d makes a frame of that size even when it exceeds the maximum).
+/// `sequence` is the sequence header in force before them; the one in force after them is
+/// returned.
 fn av1_sizes(
-    config: Option<&[u8]>,
-    data: Option<&[u8]>,
+    mut sequence: Option<Av1Sequence>,
+    obus: &[u8],
     work: &mut Work,
     note: &mut dyn FnMut((u32, u32)),
-) {
-    let mut sequence: Option<Av1Sequence> = None;
-    for obus in config.and_then(|c| c.get(4..)).into_iter().chain(data) {
-        each_obu(obus, work, &mut |obu| match obu.kind {
-            OBU_SEQUENCE_HEADER => {
-                sequence = Av1Sequence::parse(obu.payload);
-                if let Some(s) = &sequence {
-                    note(s.max_size);
-                }
+) -> Option<Av1Sequence> {
+    each_obu(obus, work, &mut |obu| match obu.kind {
+        OBU_SEQUENCE_HEADER => {
+            sequence = Av1Sequence::parse(obu.payload);
+            if let Some(s) = &sequence {
+                note(s.max_size);
             }
-            OBU_FRAME_HEADER | OBU_FRAME | OBU_REDUNDANT_FRAME_HEADER => {
-                if let Some(size) = sequence
-                    .as_ref()
-                    .and_then(|s| s.frame_size(obu.payload, obu.extension))
-                {
-                    note(size);
-                }
+        }
+        OBU_FRAME_HEADER | OBU_FRAME | OBU_REDUNDANT_FRAME_HEADER => {
+            if let Some(size) = sequence
+                .as_ref()
+                .and_then(|s| s.frame_size(obu.payload, obu.extension))
+            {
+                note(size);
             }
-            _ => {}
-        });
-    }
+        }
+        _ => {}
+    });
+    sequence
 }
 
 /// OBU types.
@@ -1099,35 +1116,38 @@ mod tests {
             exhausted: false,
         };
         let mut noted = Vec::new();
-        av1_sizes(None, Some(data), &mut work, &mut |s| noted.push(s));
+        av1_sizes(None, data, &mut work, &mut |s| noted.push(s));
         noted
+    }
+
+    /// A shown key frame under [`full_sequence_header`], screen content tools on, its size
+    /// overridden to `w` x `h`, with `removal_times` buffer removal times (one for each
+    /// operating point whose layers hold the frame).
+    fn key_frame(w: u64, h: u64, removal_times: usize) -> BitWriter {
+        let mut key = BitWriter::default();
+        key.put(0, 1).put(0, 2).put(1, 1).put(77, 14); // not existing, key, shown, time
+        key.put(0, 1).put(1, 1).put(0, 1); // cdf update, screen content, integer mv
+        key.put(5, 19).put(1, 1).put(3, 7); // frame id, override, order hint
+        key.put(1, 1); // removal times present
+        for _ in 0..removal_times {
+            key.put(0, 12);
+        }
+        key.put(w - 1, 16).put(h - 1, 16);
+        key
     }
 
     #[test]
     fn a_frame_header_overriding_the_maximum_size_is_read() {
         let sequence = full_sequence_header();
         assert_eq!(av1_noted(&sequence), vec![(500, 500)]);
-        // A shown key frame (in temporal layer 1: both operating points' removal times),
-        // screen content tools on, its size overridden to 12000x9000.
-        let mut key = BitWriter::default();
-        key.put(0, 1).put(0, 2).put(1, 1).put(77, 14); // not existing, key, shown, time
-        key.put(0, 1).put(1, 1).put(0, 1); // cdf update, screen content, integer mv
-        key.put(5, 19).put(1, 1).put(3, 7); // frame id, override, order hint
-        key.put(1, 1).put(0, 12).put(0, 12); // removal times, for both points
-        key.put(11999, 16).put(8999, 16);
-        let frame = key.obu(OBU_FRAME_HEADER, Some(1 << 5));
+        // In temporal layer 1, both operating points' removal times are there.
+        let frame = key_frame(12000, 9000, 2).obu(OBU_FRAME_HEADER, Some(1 << 5));
         assert_eq!(
             av1_noted(&[sequence.clone(), frame].concat()),
             vec![(500, 500), (12000, 9000)]
         );
-        // In temporal layer 0 only the first point's removal time is there: read as such.
-        let mut key0 = BitWriter::default();
-        key0.put(0, 1).put(0, 2).put(1, 1).put(77, 14);
-        key0.put(0, 1).put(1, 1).put(0, 1);
-        key0.put(5, 19).put(1, 1).put(3, 7);
-        key0.put(1, 1).put(0, 12); // one removal time
-        key0.put(11999, 16).put(8999, 16);
-        let frame0 = key0.obu(OBU_FRAME, None);
+        // In temporal layer 0 only the first point's.
+        let frame0 = key_frame(12000, 9000, 1).obu(OBU_FRAME, None);
         assert_eq!(
             av1_noted(&[sequence.clone(), frame0].concat()),
             vec![(500, 500), (12000, 9000)]
@@ -1168,9 +1188,56 @@ mod tests {
             vec![(500, 500)]
         );
         let mut reduced = sequence_header(600, 400);
-        reduced.extend(key.obu(OBU_FRAME, None));
+        reduced.extend(key_frame(12000, 9000, 1).obu(OBU_FRAME, None));
         assert_eq!(av1_noted(&reduced), vec![(600, 400)]);
-        assert_eq!(av1_noted(&key.obu(OBU_FRAME, None)), vec![]);
+        assert_eq!(
+            av1_noted(&key_frame(12000, 9000, 1).obu(OBU_FRAME, None)),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn tiles_sharing_a_configuration_box_keep_its_sequence_header() {
+        // A grid of two AV1 tiles sharing one `av1C` whose configuration OBUs hold the
+        // sequence header (maximum 500x500); the second tile's data is only a frame coding
+        // 12000x9000, which the decoder reads under that sequence header.
+        let mut iinf = vec![0, 0, 0, 0, 0, 3];
+        for (id, kind) in [(1u16, b"grid"), (2, b"av01"), (3, b"av01")] {
+            let mut infe = vec![2, 0, 0, 0];
+            infe.extend(id.to_be_bytes());
+            infe.extend([0, 0]);
+            infe.extend(kind);
+            iinf.extend(boxed(b"infe", &infe));
+        }
+        let mut iref = vec![0, 0, 0, 0];
+        iref.extend(boxed(b"dimg", &[0, 1, 0, 2, 0, 2, 0, 3]));
+        let mut av1c = vec![0x81, 0, 0, 0];
+        av1c.extend(full_sequence_header());
+        let ipco = boxed(b"av1C", &av1c);
+        // Version 0: two entries, items 2 and 3 each with the essential property 1.
+        let ipma = [0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 1, 0x81, 0, 3, 1, 0x81];
+        let mut iprp = boxed(b"ipco", &ipco);
+        iprp.extend(boxed(b"ipma", &ipma));
+        let first = [0x12, 0]; // a temporal delimiter
+        let second = key_frame(12000, 9000, 1).obu(OBU_FRAME, None);
+        let mut iloc = vec![1, 0, 0, 0, 0x44, 0x00, 0, 2];
+        for (id, offset, length) in [(2u16, 0, first.len()), (3, first.len(), second.len())] {
+            iloc.extend(id.to_be_bytes());
+            iloc.extend([0, 1, 0, 0, 0, 1]); // from idat, this file, one extent
+            iloc.extend((offset as u32).to_be_bytes());
+            iloc.extend((length as u32).to_be_bytes());
+        }
+        let mut meta = vec![0, 0, 0, 0];
+        meta.extend(boxed(b"pitm", &[0, 0, 0, 0, 0, 1]));
+        meta.extend(boxed(b"iinf", &iinf));
+        meta.extend(boxed(b"iref", &iref));
+        meta.extend(boxed(b"iprp", &iprp));
+        meta.extend(boxed(b"iloc", &iloc));
+        meta.extend(boxed(b"idat", &[&first[..], &second].concat()));
+        let sizes = coded_sizes(&boxed(b"meta", &meta))
+            .expect("cheap")
+            .expect("a size");
+        assert_eq!(sizes.largest, (12000, 9000));
     }
 
     #[test]
