@@ -3,7 +3,10 @@
 
 use crate::color::{self, SourceColor};
 use crate::error::{ImagingError, Result};
-use crate::format::{declared_sizes, sniff, ImageFormat, Sniffed};
+use crate::format::{
+    declared_sizes, gif_first_frame_apart, sniff, tiff_oversized_jpeg_segment,
+    webp_bytes_per_pixel, ImageFormat, Sniffed,
+};
 use crate::jpeg_decode::{self, JpegColorspace};
 use crate::jpeg_markers;
 use crate::limits::{LimitExceeded, Limits};
@@ -117,7 +120,22 @@ fn decode_jpeg(
     const F: ImageFormat = ImageFormat::Jpeg;
     let err = |message: String| ImagingError::decode(F, message);
     let mut segments = jpeg_markers::read_segments(bytes);
+    // Valid JPEGs the decoder does not read: not damaged, so not `decode`.
+    let variant = |what: String| ImagingError::Unsupported {
+        format: format!("jpeg variant ({what})"),
+    };
+    if let Some(bits) = segments.precision.filter(|&bits| bits != 8) {
+        return Err(variant(format!("{bits}-bit samples")));
+    }
     if let Some((w, h)) = segments.frame_size {
+        let after_scan = bytes.get(segments.scan_start.unwrap_or(bytes.len())..);
+        let dnl =
+            after_scan.is_some_and(|data| memchr::memmem::find(data, &[0xFF, 0xDC]).is_some());
+        if h == 0 && dnl {
+            return Err(variant(
+                "height given by a DNL marker after the scan".into(),
+            ));
+        }
         limits.check_dimensions(w, h)?;
     }
     if let Some(stray) = segments.stray {
@@ -271,6 +289,11 @@ fn decode_with_image_crate(
     for (w, h) in declared_sizes(bytes, format) {
         limits.check_dimensions(w, h)?;
     }
+    if format == ImageFormat::Tiff {
+        if let Some(problem) = tiff_oversized_jpeg_segment(bytes) {
+            return Err(ImagingError::decode(format, problem));
+        }
+    }
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), crate_format);
     let mut crate_limits = image::Limits::default();
     crate_limits.max_image_width = Some(limits.max_side);
@@ -280,7 +303,17 @@ fn decode_with_image_crate(
     let mut decoder = reader.into_decoder().map_err(err)?;
     let (stored_width, stored_height) = decoder.dimensions();
     limits.check_dimensions(stored_width, stored_height)?;
-    let needed = image_decode_bytes(decoder.total_bytes(), decoder.color_type());
+    let needed = match format {
+        ImageFormat::Webp => webp_bytes_per_pixel(bytes)
+            .saturating_mul(u64::from(stored_width) * u64::from(stored_height)),
+        // A first frame apart from the screen is decoded into a buffer of its own and
+        // composed: 5 bytes a frame pixel more (4.9 measured on a 100 MP frame).
+        ImageFormat::Gif => image_decode_bytes(decoder.total_bytes(), decoder.color_type())
+            .saturating_add(
+                gif_first_frame_apart(bytes).map_or(0, |(w, h)| 5 * u64::from(w) * u64::from(h)),
+            ),
+        _ => image_decode_bytes(decoder.total_bytes(), decoder.color_type()),
+    };
     let budget = limits.max_alloc_bytes();
     if needed > budget {
         return Err(LimitExceeded::Allocation(format!(
@@ -619,6 +652,86 @@ mod tests {
         assert!(png_without_oversized_icc(&plain).is_none());
     }
 
+    /// A little-endian TIFF header and one IFD of `entries` (tag, type, count, value), to be
+    /// followed by the data the entries point at (from byte `14 + 12 * entries`).
+    fn tiff_header(entries: &[(u16, u16, u32, u32)]) -> Vec<u8> {
+        let mut tiff = b"II*\0".to_vec();
+        tiff.extend(8u32.to_le_bytes());
+        tiff.extend((entries.len() as u16).to_le_bytes());
+        for (tag, kind, count, value) in entries {
+            tiff.extend(tag.to_le_bytes());
+            tiff.extend(kind.to_le_bytes());
+            tiff.extend(count.to_le_bytes());
+            tiff.extend(value.to_le_bytes());
+        }
+        tiff.extend(0u32.to_le_bytes());
+        tiff
+    }
+
+    #[test]
+    fn a_jpeg_tiff_strip_coding_more_than_it_holds_is_refused_before_decoding() {
+        // A 64x16 RGB TIFF of one JPEG-compressed strip (compression 7).
+        let tiff_of = |jpeg: &[u8]| {
+            let entries: [(u16, u16, u32, u32); 9] = [
+                (256, 3, 1, 64),                // ImageWidth
+                (257, 3, 1, 16),                // ImageLength
+                (258, 3, 3, 122),               // BitsPerSample: 8, 8, 8
+                (259, 3, 1, 7),                 // Compression: JPEG
+                (262, 3, 1, 2),                 // PhotometricInterpretation: RGB
+                (273, 4, 1, 128),               // StripOffsets
+                (277, 3, 1, 3),                 // SamplesPerPixel
+                (278, 3, 1, 16),                // RowsPerStrip
+                (279, 4, 1, jpeg.len() as u32), // StripByteCounts
+            ];
+            let mut tiff = tiff_header(&entries);
+            assert_eq!(tiff.len(), 122);
+            tiff.extend([8, 0, 8, 0, 8, 0]);
+            tiff.extend(jpeg);
+            tiff
+        };
+        let jpeg_of = |w, h| {
+            let image = RgbImage::from_fn(w, h, |x, y| [(x % 256) as u8, (y % 256) as u8, 90]);
+            crate::encode::encode_jpeg(&image, 90).expect("encoded")
+        };
+        let fits = decode(&tiff_of(&jpeg_of(64, 16)), &Limits::default(), None).expect("read");
+        assert_eq!((fits.image.width, fits.image.height), (64, 16));
+        // The same strip holding a 2000x2000 JPEG: the decoder would decode all of it.
+        let e =
+            decode(&tiff_of(&jpeg_of(2000, 2000)), &Limits::default(), None).expect_err("refused");
+        assert!(matches!(e, ImagingError::Decode { .. }), "{e}");
+        assert!(
+            e.to_string().contains("strip 0 holds a 2000x2000 JPEG"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_jpeg_of_a_kind_the_decoder_lacks_is_unsupported_not_corrupt() {
+        let image = RgbImage::from_fn(16, 16, |x, y| [x as u8 * 16, y as u8 * 16, 90]);
+        let jpeg = crate::encode::encode_jpeg(&image, 90).expect("encoded");
+        let sof = jpeg
+            .windows(2)
+            .position(|m| m == [0xFF, 0xC0])
+            .expect("SOF0");
+        // 12-bit samples (SOF: marker, length, precision, height, width).
+        let mut twelve = jpeg.clone();
+        twelve[sof + 4] = 12;
+        let e = decode(&twelve, &Limits::default(), None).expect_err("not read");
+        assert!(matches!(e, ImagingError::Unsupported { .. }), "{e}");
+        assert!(e.to_string().contains("12-bit samples"), "{e}");
+        // A height of 0, given by a DNL marker after the first scan: a variant; without the
+        // marker, a damaged header (an empty size).
+        let mut zero = jpeg;
+        zero[sof + 5..sof + 7].copy_from_slice(&[0, 0]);
+        let e = decode(&zero, &Limits::default(), None).expect_err("not read");
+        assert_eq!(e.kind(), "limits", "{e}");
+        let eoi = zero.len() - 2;
+        zero.splice(eoi..eoi, [0xFF, 0xDC, 0, 4, 0, 16]);
+        let e = decode(&zero, &Limits::default(), None).expect_err("not read");
+        assert!(matches!(e, ImagingError::Unsupported { .. }), "{e}");
+        assert!(e.to_string().contains("DNL"), "{e}");
+    }
+
     #[test]
     fn a_valid_tiff_of_a_kind_not_read_is_unsupported_not_corrupt() {
         // A 1x1 palette TIFF (photometric interpretation 3), little-endian: the header, one
@@ -634,16 +747,7 @@ mod tests {
             (279, 4, 1, 1),     // StripByteCounts
             (320, 3, 768, 124), // ColorMap
         ];
-        let mut tiff = b"II*\0".to_vec();
-        tiff.extend(8u32.to_le_bytes());
-        tiff.extend((entries.len() as u16).to_le_bytes());
-        for (tag, kind, count, value) in entries {
-            tiff.extend(tag.to_le_bytes());
-            tiff.extend(kind.to_le_bytes());
-            tiff.extend(count.to_le_bytes());
-            tiff.extend(value.to_le_bytes());
-        }
-        tiff.extend(0u32.to_le_bytes());
+        let mut tiff = tiff_header(&entries);
         assert_eq!(tiff.len(), 122);
         tiff.extend([0, 0]); // the pixel, and a byte to align the map
         tiff.extend(vec![0u8; 768 * 2]);
@@ -828,6 +932,41 @@ mod tests {
         );
         let e = decode(&png[..14], &Limits::default(), None).expect_err("must fail");
         assert!(e.to_string().contains("ends before its IHDR"), "{e}");
+    }
+
+    #[test]
+    fn what_a_webp_or_gif_decode_holds_beyond_its_canvas_is_counted_from_the_header() {
+        // A 94-byte animated WebP: a 10000x10000 canvas (100 MP, within the pixel limit)
+        // whose first frame is a whole-canvas lossless frame: 1.18 GB at its peak, measured.
+        let webp: Vec<u8> = [
+            &b"RIFFV\0\0\0WEBPVP8X\x0a\0\0\0\x12\0\0\0\x0f\x27\0\x0f\x27\0"[..],
+            b"ANIM\x06\0\0\0\xff\xff\xff\xff\0\0ANMF\x2a\0\0\0\0\0\0\0\0\0\x0f\x27\0",
+            b"\x0f\x27\0\x64\0\0\0VP8L\x11\0\0\0\x2f\x0f\xe7\xc3\x09\x07\x50\xe4\x2a",
+            b"\xd4\xa3\xff\x81\x88\xe8\x7f\0\0",
+        ]
+        .concat();
+        assert_eq!(webp.len(), 94);
+        let e = decode(&webp, &Limits::default(), None).expect_err("must fail");
+        assert_eq!(e.kind(), "limits", "{e}");
+        assert!(
+            e.to_string()
+                .contains("10000x10000 Rgba8 webp takes about 1335 MiB"),
+            "{e}"
+        );
+        // A 10000x10000 GIF screen whose first frame, 9999x10000 at (1, 0), is decoded apart
+        // (0.89 GB at its peak, measured); the same frame at (0, 0) is the screen (0.40 GB).
+        let gif = |left: u8, width: u16| {
+            let mut gif = b"GIF89a\x10\x27\x10\x27\x00\x00\x00\x2C".to_vec();
+            gif.extend([left, 0, 0, 0]);
+            gif.extend(width.to_le_bytes());
+            gif.extend(b"\x10\x27\x00\x02\x02\x44\x01\x00\x3B");
+            gif
+        };
+        let e = decode(&gif(1, 9999), &Limits::default(), None).expect_err("must fail");
+        assert_eq!(e.kind(), "limits", "{e}");
+        assert!(e.to_string().contains("takes about 858 MiB"), "{e}");
+        let e = decode(&gif(0, 10000), &Limits::default(), None).expect_err("no pixels");
+        assert_eq!(e.kind(), "decode", "{e}");
     }
 
     #[test]

@@ -162,11 +162,35 @@ fn le24(b: &[u8]) -> u32 {
 
 /// The logical screen, then the extent of each frame, walking the blocks without decoding.
 fn gif_sizes(bytes: &[u8]) -> Vec<(u32, u32)> {
-    let mut sizes = Vec::new();
-    let Some(screen) = bytes.get(6..13) else {
-        return sizes;
+    let Some((screen, frames)) = gif_frames(bytes) else {
+        return Vec::new();
     };
-    sizes.push((le16(&screen[0..2]), le16(&screen[2..4])));
+    std::iter::once(screen)
+        .chain(frames.iter().map(|f| (f.left + f.width, f.top + f.height)))
+        .collect()
+}
+
+/// The size of a GIF's first frame (of a non-zero size) where it is not its logical screen:
+/// the decoder then holds that frame in a buffer of its own beside the screen's.
+pub(crate) fn gif_first_frame_apart(bytes: &[u8]) -> Option<(u32, u32)> {
+    let (screen, frames) = gif_frames(bytes)?;
+    let f = frames.first()?;
+    let size = (f.width, f.height);
+    (f.left != 0 || f.top != 0 || size != screen).then_some(size)
+}
+
+/// Where a GIF frame lies on the logical screen.
+struct GifFrame {
+    left: u32,
+    top: u32,
+    width: u32,
+    height: u32,
+}
+
+/// The logical screen and each frame, frames of a zero size left out.
+fn gif_frames(bytes: &[u8]) -> Option<((u32, u32), Vec<GifFrame>)> {
+    let screen = bytes.get(6..13)?;
+    let mut frames = Vec::new();
     let colour_table = |flags: u8| {
         if flags & 0x80 != 0 {
             3 << ((flags & 7) + 1)
@@ -194,7 +218,12 @@ fn gif_sizes(bytes: &[u8]) -> Vec<(u32, u32)> {
                 let (left, top) = (le16(&d[0..2]), le16(&d[2..4]));
                 let (width, height) = (le16(&d[4..6]), le16(&d[6..8]));
                 if width > 0 && height > 0 {
-                    sizes.push((left + width, top + height));
+                    frames.push(GifFrame {
+                        left,
+                        top,
+                        width,
+                        height,
+                    });
                 }
                 skip_sub_blocks(pos + 10 + colour_table(d[8]) + 1)
             }),
@@ -202,8 +231,42 @@ fn gif_sizes(bytes: &[u8]) -> Vec<(u32, u32)> {
         };
         match next {
             Some(next) => pos = next,
-            None => return sizes,
+            None => return Some(((le16(&screen[0..2]), le16(&screen[2..4])), frames)),
         }
+    }
+}
+
+/// Bytes a canvas pixel of the WebP `bytes` costs at the decode's peak, from its header, as
+/// measured on 100 MP files (`photo-suite analyze`, whole process) with a margin: an animation
+/// (its first frame decoded apart, then composed on an RGBA canvas) 14 (12.8 measured); a
+/// lossy image with alpha (VP8 and its ALPH plane) 12 (10.4); a lossless one 8 (7.0 without
+/// alpha, decoded as RGBA then made RGB; 4.0 with); a lossy one without alpha 5 (4.6).
+pub(crate) fn webp_bytes_per_pixel(bytes: &[u8]) -> u64 {
+    match bytes.get(12..16) {
+        Some(b"VP8X") if bytes.get(20).is_some_and(|flags| flags & 0x02 != 0) => 14,
+        // The first image chunk after VP8X (and ICCP, EXIF...).
+        Some(b"VP8X") => {
+            let mut pos = 30;
+            for _ in 0..64 {
+                let Some(chunk) = bytes.get(pos..pos + 8) else {
+                    break;
+                };
+                match &chunk[..4] {
+                    b"ALPH" => return 12,
+                    b"VP8 " => return 5,
+                    b"VP8L" => return 8,
+                    _ => {}
+                }
+                let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as usize;
+                pos = pos
+                    .saturating_add(8)
+                    .saturating_add(size.saturating_add(size & 1));
+            }
+            14
+        }
+        Some(b"VP8 ") => 5,
+        Some(b"VP8L") => 8,
+        _ => 14,
     }
 }
 
@@ -230,43 +293,235 @@ fn webp_size(bytes: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
-/// ImageWidth and ImageLength of the first IFD of a classic TIFF.
-fn tiff_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let little = bytes.starts_with(b"II");
-    let u16_at = |i: usize| -> Option<u32> {
-        let b = bytes.get(i..i + 2)?;
-        let v = if little {
-            u16::from_le_bytes([b[0], b[1]])
-        } else {
-            u16::from_be_bytes([b[0], b[1]])
+/// The first IFD of a classic TIFF, read without decoding.
+struct TiffIfd<'a> {
+    bytes: &'a [u8],
+    little: bool,
+    /// Where the IFD's entries start, and how many there are.
+    entries: usize,
+    count: usize,
+}
+
+impl<'a> TiffIfd<'a> {
+    fn first(bytes: &'a [u8]) -> Option<TiffIfd<'a>> {
+        let mut ifd = TiffIfd {
+            bytes,
+            little: bytes.starts_with(b"II"),
+            entries: 0,
+            count: 0,
         };
-        Some(u32::from(v))
-    };
-    let u32_at = |i: usize| -> Option<u32> {
-        let b = bytes.get(i..i + 4)?;
+        let at = usize::try_from(ifd.u32_at(4)?).ok()?;
+        ifd.count = ifd.u16_at(at)? as usize;
+        ifd.entries = at.checked_add(2)?;
+        Some(ifd)
+    }
+
+    fn u16_at(&self, i: usize) -> Option<u32> {
+        let b = self.bytes.get(i..i.checked_add(2)?)?;
+        let b = [b[0], b[1]];
+        Some(u32::from(if self.little {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        }))
+    }
+
+    fn u32_at(&self, i: usize) -> Option<u32> {
+        let b = self.bytes.get(i..i.checked_add(4)?)?;
         let b = [b[0], b[1], b[2], b[3]];
-        Some(if little {
+        Some(if self.little {
             u32::from_le_bytes(b)
         } else {
             u32::from_be_bytes(b)
         })
+    }
+
+    /// The entry of `tag` (BYTE, UNDEFINED, SHORT or LONG): its values' count, where they
+    /// are, and the size of one.
+    fn entry(&self, tag: u32) -> Option<(usize, usize, usize)> {
+        (0..self.count).find_map(|i| {
+            let entry = self.entries + 12 * i;
+            if self.u16_at(entry)? != tag {
+                return None;
+            }
+            let unit = match self.u16_at(entry + 2)? {
+                1 | 7 => 1,
+                3 => 2,
+                4 => 4,
+                _ => return None,
+            };
+            let count = self.u32_at(entry + 4)? as usize;
+            let at = if count.checked_mul(unit)? <= 4 {
+                entry + 8
+            } else {
+                usize::try_from(self.u32_at(entry + 8)?).ok()?
+            };
+            Some((count, at, unit))
+        })
+    }
+
+    /// Value `index` (SHORT or LONG) of an entry found by [`TiffIfd::entry`].
+    fn value_at(&self, (count, at, unit): (usize, usize, usize), index: usize) -> Option<u32> {
+        if index >= count {
+            return None;
+        }
+        match unit {
+            2 => self.u16_at(at.checked_add(2 * index)?),
+            4 => self.u32_at(at.checked_add(4 * index)?),
+            _ => None,
+        }
+    }
+
+    /// The first value of `tag` (SHORT or LONG).
+    fn value(&self, tag: u32) -> Option<u32> {
+        self.value_at(self.entry(tag)?, 0)
+    }
+}
+
+/// ImageWidth and ImageLength of the first IFD of a classic TIFF.
+fn tiff_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let ifd = TiffIfd::first(bytes)?;
+    Some((ifd.value(256)?, ifd.value(257)?))
+}
+
+/// Markers read, at most, before a JPEG segment's frame header.
+const TIFF_JPEG_MARKERS: usize = 64;
+/// JPEG strips or tiles a TIFF may have: a 100 MP image of 16x16 tiles has 390,625.
+const MAX_TIFF_JPEG_SEGMENTS: u64 = 1 << 20;
+
+/// In a JPEG-compressed TIFF (compression 7), the first strip or tile whose JPEG frame header
+/// (or that of the shared `JPEGTables`) codes more than the strip or tile holds (more than
+/// 32 px over either side, an MCU's rounding), or that has no frame header where one belongs,
+/// described; `None` otherwise. The decoder decodes each strip's JPEG whole, whatever the
+/// IFD says: a 4 MB file whose strips all point at one 16384x16384 JPEG took 0.9 s and 800 MB
+/// a strip. The strips and tiles checked are those the image has (from its size).
+pub(crate) fn tiff_oversized_jpeg_segment(bytes: &[u8]) -> Option<String> {
+    let ifd = TiffIfd::first(bytes)?;
+    if ifd.value(259)? != 7 {
+        return None;
+    }
+    let (width, height) = (ifd.value(256)?, ifd.value(257)?);
+    let planes = if ifd.value(284) == Some(2) {
+        ifd.value(277).unwrap_or(1).clamp(1, 16)
+    } else {
+        1
     };
-    let ifd = usize::try_from(u32_at(4)?).ok()?;
-    let (mut width, mut height) = (None, None);
-    for i in 0..u16_at(ifd)? as usize {
-        let entry = ifd + 2 + 12 * i;
-        let value = match u16_at(entry + 2)? {
-            3 => u16_at(entry + 8)?, // SHORT
-            4 => u32_at(entry + 8)?, // LONG
-            _ => continue,
+    let tiled = ifd.value(322).zip(ifd.value(323));
+    let (kind, (seg_w, seg_h), offsets, counts, segments) = match tiled {
+        Some((tw, th)) if tw > 0 && th > 0 => {
+            let n = u64::from(width.div_ceil(tw)) * u64::from(height.div_ceil(th));
+            ("tile", (tw, th), 324, 325, n)
+        }
+        _ => {
+            let rows = ifd.value(278).unwrap_or(height).clamp(1, height.max(1));
+            (
+                "strip",
+                (width, rows),
+                273,
+                279,
+                u64::from(height.div_ceil(rows)),
+            )
+        }
+    };
+    let fits = |(w, h): (u32, u32)| w <= seg_w.saturating_add(32) && h <= seg_h.saturating_add(32);
+    // JPEGTables, which the decoder puts before each segment's markers.
+    if let Some((count, at, 1)) = ifd.entry(347) {
+        let tables = bytes
+            .get(at..at.saturating_add(count).min(bytes.len()))
+            .unwrap_or_default();
+        if let JpegFrame::Size(size) = jpeg_frame(tables) {
+            if !fits(size) {
+                return Some(format!(
+                    "its JPEG tables declare a {}x{} frame, larger than a {seg_w}x{seg_h} {kind}",
+                    size.0, size.1
+                ));
+            }
+        }
+    }
+    let total = segments.saturating_mul(u64::from(planes));
+    if total > MAX_TIFF_JPEG_SEGMENTS {
+        return Some(format!(
+            "{total} JPEG {kind}s, more than the {MAX_TIFF_JPEG_SEGMENTS} a photo has"
+        ));
+    }
+    let (offsets, counts) = (ifd.entry(offsets)?, ifd.entry(counts));
+    for i in 0..total as usize {
+        let Some(offset) = ifd.value_at(offsets, i) else {
+            break;
         };
-        match u16_at(entry)? {
-            256 => width = Some(value),
-            257 => height = Some(value),
+        let offset = offset as usize;
+        let end = counts
+            .and_then(|counts| ifd.value_at(counts, i))
+            .map_or(bytes.len(), |c| offset.saturating_add(c as usize))
+            .min(bytes.len());
+        let segment = bytes.get(offset..end).unwrap_or_default();
+        match jpeg_frame(segment) {
+            JpegFrame::Size(size) if !fits(size) => {
+                return Some(format!(
+                    "{kind} {i} holds a {}x{} JPEG, larger than the {seg_w}x{seg_h} {kind}",
+                    size.0, size.1
+                ))
+            }
+            JpegFrame::Unreadable => {
+                return Some(format!(
+                    "{kind} {i}'s JPEG has no frame header within its first \
+                     {TIFF_JPEG_MARKERS} markers"
+                ))
+            }
             _ => {}
         }
     }
-    Some((width?, height?))
+    None
+}
+
+/// What the markers of a JPEG segment (its first two bytes, the SOI, passed over as the TIFF
+/// decoder passes them over) say of its frame.
+enum JpegFrame {
+    /// A frame header of this width and height.
+    Size((u32, u32)),
+    /// No frame header before the scan, the end of the image or the end of the data.
+    None,
+    /// Junk or more than [`TIFF_JPEG_MARKERS`] markers before the frame header.
+    Unreadable,
+}
+
+fn jpeg_frame(segment: &[u8]) -> JpegFrame {
+    let mut pos = 2;
+    for _ in 0..TIFF_JPEG_MARKERS {
+        let Some(&[ff, marker]) = segment.get(pos..pos + 2).map(|m| [m[0], m[1]]).as_ref() else {
+            return JpegFrame::None;
+        };
+        if ff != 0xFF {
+            return JpegFrame::Unreadable;
+        }
+        match marker {
+            0xFF => {
+                pos += 1; // fill byte
+                continue;
+            }
+            0xDA | 0xD9 => return JpegFrame::None,
+            0xD0..=0xD8 | 0x01 => {
+                pos += 2;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(len) = segment.get(pos + 2..pos + 4) else {
+            return JpegFrame::None;
+        };
+        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+        if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            return match segment.get(pos + 5..pos + 9) {
+                Some(p) => JpegFrame::Size((
+                    u32::from(u16::from_be_bytes([p[2], p[3]])),
+                    u32::from(u16::from_be_bytes([p[0], p[1]])),
+                )),
+                None => JpegFrame::None,
+            };
+        }
+        pos += 2 + len;
+    }
+    JpegFrame::Unreadable
 }
 
 /// Reads the major and compatible brands of an ISO-BMFF `ftyp` box.
@@ -362,6 +617,27 @@ mod tests {
         tiff.extend(b"\x00\x01\x04\x00\x01\0\0\0\x40\x9C\0\0"); // width 40000 (LONG)
         tiff.extend(b"\x01\x01\x03\x00\x01\0\0\0\x10\x00\0\0"); // height 16 (SHORT)
         assert_eq!(declared_sizes(&tiff, ImageFormat::Tiff), [(40_000, 16)]);
+    }
+
+    #[test]
+    fn a_webp_pixel_costs_what_its_first_image_chunk_decodes_to() {
+        let vp8x = |flags: u8, chunks: &[&[u8; 4]]| {
+            let mut webp = b"RIFF\0\0\0\0WEBPVP8X\x0A\0\0\0".to_vec();
+            webp.extend([flags, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            for kind in chunks {
+                webp.extend(*kind);
+                webp.extend([3, 0, 0, 0, 1, 2, 3, 0]); // 3 bytes and the padding
+            }
+            webp
+        };
+        assert_eq!(webp_bytes_per_pixel(&vp8x(0x12, &[b"ANIM"])), 14);
+        assert_eq!(webp_bytes_per_pixel(&vp8x(0x30, &[b"ICCP", b"ALPH"])), 12);
+        assert_eq!(webp_bytes_per_pixel(&vp8x(0x10, &[b"VP8L"])), 8);
+        assert_eq!(webp_bytes_per_pixel(&vp8x(0x00, &[b"EXIF", b"VP8 "])), 5);
+        assert_eq!(webp_bytes_per_pixel(b"RIFF\0\0\0\0WEBPVP8 "), 5);
+        assert_eq!(webp_bytes_per_pixel(b"RIFF\0\0\0\0WEBPVP8L"), 8);
+        // No image chunk found: the most it could cost.
+        assert_eq!(webp_bytes_per_pixel(&vp8x(0x00, &[b"EXIF"])), 14);
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub(crate) struct JpegSegments {
     pub adobe: bool,
     /// Width and height declared by the start-of-frame segment.
     pub frame_size: Option<(u32, u32)>,
+    /// Bits a sample declared by the start-of-frame segment.
+    pub precision: Option<u8>,
     /// Where the first start-of-scan segment begins.
     pub scan_start: Option<usize>,
     /// Bytes before the first scan that belong to no segment (not a marker, not a fill byte),
@@ -120,6 +122,7 @@ pub(crate) fn read_segments(bytes: &[u8]) -> JpegSegments {
                 let height = u16::from_be_bytes([payload[1], payload[2]]);
                 let width = u16::from_be_bytes([payload[3], payload[4]]);
                 found.frame_size = Some((u32::from(width), u32::from(height)));
+                found.precision = Some(payload[0]);
             }
             _ => {}
         }

@@ -156,15 +156,22 @@ fn ascii(exif: &Exif, tag: Tag) -> Option<String> {
     let Value::Ascii(parts) = &field.value else {
         return None;
     };
-    clean_text(&String::from_utf8_lossy(parts.first()?))
+    let bytes = parts.first()?;
+    // EXIF says ASCII; what is not UTF-8 is read as Latin-1 (one character a byte) rather
+    // than as replacement characters.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => clean_text(text),
+        Err(_) => clean_text(&bytes.iter().map(|&b| char::from(b)).collect::<String>()),
+    }
 }
 
-/// `text` without control characters, spaces at either end, or anything past
-/// [`MAX_EXIF_TEXT`] characters; `None` when nothing is left.
+/// `text` without control characters, invisible format characters (bidirectional overrides,
+/// zero-width spaces, byte order marks, line and paragraph separators), spaces at either end,
+/// or anything past [`MAX_EXIF_TEXT`] characters; `None` when nothing is left.
 fn clean_text(text: &str) -> Option<String> {
     let text: String = text
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|&c| !c.is_control() && !is_invisible_format(c))
         .collect::<String>()
         .trim()
         .chars()
@@ -172,6 +179,35 @@ fn clean_text(text: &str) -> Option<String> {
         .collect();
     let text = text.trim_end();
     (!text.is_empty()).then(|| text.to_string())
+}
+
+/// Unicode's format characters (general category Cf) and the line and paragraph separators:
+/// invisible, and some reorder or break the text they are shown in.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61C}'
+            | '\u{6DD}'
+            | '\u{70F}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
 }
 
 /// When the photo was taken: `DateTimeOriginal` with its `OffsetTimeOriginal`, else (absent or
@@ -235,11 +271,12 @@ fn is_offset(text: &str) -> bool {
 }
 
 /// The position, `None` without one (no coordinate, empty rationals, or 0/0, which cameras
-/// write for "no fix"); an error, to be warned of, for a position that cannot be.
+/// write for "no fix"); an error, to be warned of, for a position that cannot be (off the
+/// globe, a negative degree, minute or second, a reference other than N/S or E/W).
 fn gps(exif: &Exif) -> Result<Option<Gps>, String> {
     let (Some(lat), Some(lon)) = (
-        degrees(exif, Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S'),
-        degrees(exif, Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W'),
+        degrees(exif, Tag::GPSLatitude, Tag::GPSLatitudeRef, [b'N', b'S'])?,
+        degrees(exif, Tag::GPSLongitude, Tag::GPSLongitudeRef, [b'E', b'W'])?,
     ) else {
         return Ok(None);
     };
@@ -252,8 +289,12 @@ fn gps(exif: &Exif) -> Result<Option<Gps>, String> {
     Ok((!null_island).then_some(Gps { lat, lon }))
 }
 
-fn degrees(exif: &Exif, tag: Tag, ref_tag: Tag, negative_ref: u8) -> Option<f64> {
-    let field = exif.get_field(tag, In::PRIMARY)?;
+/// A coordinate in signed degrees from its degrees, minutes and seconds and its reference
+/// (`refs`: the positive one, then the negative one; absent, taken as positive).
+fn degrees(exif: &Exif, tag: Tag, ref_tag: Tag, refs: [u8; 2]) -> Result<Option<f64>, String> {
+    let Some(field) = exif.get_field(tag, In::PRIMARY) else {
+        return Ok(None);
+    };
     // Cameras write RATIONAL as the standard says, and some (Nokia) SRATIONAL.
     let parts: Vec<(f64, f64)> = match &field.value {
         Value::Rational(v) => v
@@ -264,10 +305,22 @@ fn degrees(exif: &Exif, tag: Tag, ref_tag: Tag, negative_ref: u8) -> Option<f64>
             .iter()
             .map(|r| (f64::from(r.num), f64::from(r.denom)))
             .collect(),
-        _ => return None,
+        _ => return Ok(None),
     };
     if parts.is_empty() || parts.iter().any(|&(_, denom)| denom == 0.0) {
-        return None; // 0/0 rationals: an "empty" fix
+        return Ok(None); // 0/0 rationals: an "empty" fix
+    }
+    let name = if refs[0] == b'N' {
+        "latitude"
+    } else {
+        "longitude"
+    };
+    if parts.iter().take(3).any(|&(num, denom)| num / denom < 0.0) {
+        // The sign is the reference's to give: a negative value under an S or W would be
+        // turned back.
+        return Err(format!(
+            "GPS {name} has a negative degree, minute or second; position dropped"
+        ));
     }
     let value = parts
         .iter()
@@ -275,16 +328,28 @@ fn degrees(exif: &Exif, tag: Tag, ref_tag: Tag, negative_ref: u8) -> Option<f64>
         .zip([1.0, 60.0, 3600.0])
         .map(|((num, denom), div)| num / denom / div)
         .sum::<f64>();
-    let negative = exif
+    let reference = exif
         .get_field(ref_tag, In::PRIMARY)
         .and_then(|f| match &f.value {
             Value::Ascii(v) => v.first().and_then(|s| s.first().copied()),
             _ => None,
-        })
-        .is_some_and(|c| c.eq_ignore_ascii_case(&negative_ref));
-    value
+        });
+    let negative = match reference.map(|c| c.to_ascii_uppercase()) {
+        None => false,
+        Some(c) if c == refs[0] => false,
+        Some(c) if c == refs[1] => true,
+        Some(c) => {
+            return Err(format!(
+                "GPS {name} reference {:?} is neither {} nor {}; position dropped",
+                char::from(c),
+                char::from(refs[0]),
+                char::from(refs[1])
+            ))
+        }
+    };
+    Ok(value
         .is_finite()
-        .then_some(if negative { -value } else { value })
+        .then_some(if negative { -value } else { value }))
 }
 
 #[cfg(test)]
@@ -331,12 +396,33 @@ mod tests {
         assert!(model.starts_with("Nikon x"), "{model}");
         let (facts, _) = ExifFacts::from_tiff(tiff_with_ascii(0x010F, b"\x01\x02 "));
         assert_eq!(facts.make, None);
+        // Invisible characters that reorder or break what they are shown in: a right-to-left
+        // override, a zero-width space, a byte order mark, a line separator, a C1 control.
+        let sly = "Ca\u{202E}no\u{200B}n\u{FEFF} \u{2028}EOS\u{85}".as_bytes();
+        let (facts, _) = ExifFacts::from_tiff(tiff_with_ascii(0x0110, sly));
+        assert_eq!(facts.model.as_deref(), Some("Canon EOS"));
+        // Not UTF-8: read as Latin-1, not as replacement characters.
+        let (facts, _) = ExifFacts::from_tiff(tiff_with_ascii(0x010F, b"Soci\xe9t\xe9 X"));
+        assert_eq!(facts.make.as_deref(), Some("Soci\u{e9}t\u{e9} X"));
     }
 
     /// A little-endian TIFF whose IFD0 points to a GPS IFD with this latitude and longitude
-    /// (degrees, minutes, seconds as whole numbers).
+    /// (degrees, minutes, seconds as whole numbers), north and east.
     fn tiff_with_gps(lat: [u32; 3], lon: [u32; 3]) -> Vec<u8> {
-        let rationals = |v: [u32; 3]| -> Vec<u8> {
+        let signed = |v: [u32; 3]| v.map(|n| n as i32);
+        tiff_with_gps_as(signed(lat), b'N', signed(lon), b'E', 5)
+    }
+
+    /// [`tiff_with_gps`] with these references and rationals of type `kind` (5 RATIONAL, 10
+    /// SRATIONAL).
+    fn tiff_with_gps_as(
+        lat: [i32; 3],
+        lat_ref: u8,
+        lon: [i32; 3],
+        lon_ref: u8,
+        kind: u16,
+    ) -> Vec<u8> {
+        let rationals = |v: [i32; 3]| -> Vec<u8> {
             v.iter()
                 .flat_map(|n| [n.to_le_bytes(), 1u32.to_le_bytes()].concat())
                 .collect()
@@ -358,10 +444,10 @@ mod tests {
         tiff.extend(entry(0x8825, 4, 1, 26));
         tiff.extend(0u32.to_le_bytes());
         tiff.extend(4u16.to_le_bytes());
-        tiff.extend(entry(1, 2, 2, u32::from(b'N')));
-        tiff.extend(entry(2, 5, 3, 80));
-        tiff.extend(entry(3, 2, 2, u32::from(b'E')));
-        tiff.extend(entry(4, 5, 3, 104));
+        tiff.extend(entry(1, 2, 2, u32::from(lat_ref)));
+        tiff.extend(entry(2, kind, 3, 80));
+        tiff.extend(entry(3, 2, 2, u32::from(lon_ref)));
+        tiff.extend(entry(4, kind, 3, 104));
         tiff.extend(0u32.to_le_bytes());
         assert_eq!(tiff.len(), 80);
         tiff.extend(rationals(lat));
@@ -382,6 +468,26 @@ mod tests {
         // 0/0 is how cameras write "no fix": dropped without a word.
         let (facts, warning) = ExifFacts::from_tiff(tiff_with_gps([0, 0, 0], [0, 0, 0]));
         assert_eq!((facts.gps, warning), (None, None));
+    }
+
+    #[test]
+    fn the_reference_gives_the_sign_and_a_position_it_cannot_give_is_dropped() {
+        let position = |lat_ref, lon_ref, kind, sign: i32| {
+            let lat = [48 * sign, 51, 30];
+            ExifFacts::from_tiff(tiff_with_gps_as(lat, lat_ref, [2, 17, 40], lon_ref, kind))
+        };
+        let (facts, warning) = position(b's', b'W', 10, 1);
+        let gps = facts.gps.expect("a position");
+        assert!(gps.lat < -48.8 && gps.lon < -2.29, "{gps:?}");
+        assert_eq!(warning, None);
+        // A negative SRATIONAL under S would be turned back north.
+        let (facts, warning) = position(b'S', b'E', 10, -1);
+        assert_eq!(facts.gps, None);
+        assert!(warning.expect("a warning").contains("negative"));
+        // A reference that is no direction.
+        let (facts, warning) = position(b'X', b'E', 5, 1);
+        assert_eq!(facts.gps, None);
+        assert!(warning.expect("a warning").contains("neither N nor S"));
     }
 
     /// A little-endian TIFF with these ASCII tags (each at least 4 characters) in IFD0 and in
