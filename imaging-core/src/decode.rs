@@ -670,21 +670,24 @@ mod tests {
 
     #[test]
     fn a_jpeg_tiff_strip_coding_more_than_it_holds_is_refused_before_decoding() {
-        // A 64x16 RGB TIFF of one JPEG-compressed strip (compression 7).
-        let tiff_of = |jpeg: &[u8]| {
-            let entries: [(u16, u16, u32, u32); 9] = [
+        // A 64x16 RGB TIFF of one JPEG-compressed strip (compression 7), its IFD led by
+        // `first` (the decoder keeps the last entry of a tag written twice).
+        let tiff_of = |first: Option<(u16, u16, u32, u32)>, jpeg: &[u8]| {
+            let mut entries: Vec<(u16, u16, u32, u32)> = first.into_iter().collect();
+            let data = 8 + 2 + 12 * (entries.len() as u32 + 9) + 4;
+            entries.extend([
                 (256, 3, 1, 64),                // ImageWidth
                 (257, 3, 1, 16),                // ImageLength
-                (258, 3, 3, 122),               // BitsPerSample: 8, 8, 8
+                (258, 3, 3, data),              // BitsPerSample: 8, 8, 8
                 (259, 3, 1, 7),                 // Compression: JPEG
                 (262, 3, 1, 2),                 // PhotometricInterpretation: RGB
-                (273, 4, 1, 128),               // StripOffsets
+                (273, 4, 1, data + 6),          // StripOffsets
                 (277, 3, 1, 3),                 // SamplesPerPixel
                 (278, 3, 1, 16),                // RowsPerStrip
                 (279, 4, 1, jpeg.len() as u32), // StripByteCounts
-            ];
+            ]);
             let mut tiff = tiff_header(&entries);
-            assert_eq!(tiff.len(), 122);
+            assert_eq!(tiff.len(), data as usize);
             tiff.extend([8, 0, 8, 0, 8, 0]);
             tiff.extend(jpeg);
             tiff
@@ -693,16 +696,20 @@ mod tests {
             let image = RgbImage::from_fn(w, h, |x, y| [(x % 256) as u8, (y % 256) as u8, 90]);
             crate::encode::encode_jpeg(&image, 90).expect("encoded")
         };
-        let fits = decode(&tiff_of(&jpeg_of(64, 16)), &Limits::default(), None).expect("read");
+        let fits = decode(&tiff_of(None, &jpeg_of(64, 16)), &Limits::default(), None);
+        let fits = fits.expect("read");
         assert_eq!((fits.image.width, fits.image.height), (64, 16));
-        // The same strip holding a 2000x2000 JPEG: the decoder would decode all of it.
-        let e =
-            decode(&tiff_of(&jpeg_of(2000, 2000)), &Limits::default(), None).expect_err("refused");
-        assert!(matches!(e, ImagingError::Decode { .. }), "{e}");
-        assert!(
-            e.to_string().contains("strip 0 holds a 2000x2000 JPEG"),
-            "{e}"
-        );
+        // The same strip holding a 2000x2000 JPEG: the decoder would decode all of it; so
+        // too behind an earlier Compression entry saying "none".
+        for first in [None, Some((259, 3, 1, 1))] {
+            let big = tiff_of(first, &jpeg_of(2000, 2000));
+            let e = decode(&big, &Limits::default(), None).expect_err("refused");
+            assert!(matches!(e, ImagingError::Decode { .. }), "{e}");
+            assert!(
+                e.to_string().contains("strip 0 holds a 2000x2000 JPEG"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

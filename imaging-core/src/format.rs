@@ -336,19 +336,20 @@ impl<'a> TiffIfd<'a> {
         })
     }
 
-    /// The entry of `tag` (BYTE, UNDEFINED, SHORT or LONG): its values' count, where they
-    /// are, and the size of one.
+    /// The entry of `tag`: its values' count, where they are, and the size of one (0 for a
+    /// type not read here). The last such entry, as the decoder keeps the last of a tag
+    /// written twice.
     fn entry(&self, tag: u32) -> Option<(usize, usize, usize)> {
-        (0..self.count).find_map(|i| {
+        (0..self.count).rev().find_map(|i| {
             let entry = self.entries + 12 * i;
             if self.u16_at(entry)? != tag {
                 return None;
             }
             let unit = match self.u16_at(entry + 2)? {
-                1 | 7 => 1,
-                3 => 2,
-                4 => 4,
-                _ => return None,
+                1 | 2 | 6 | 7 => 1,
+                3 | 8 => 2,
+                4 | 9 => 4,
+                _ => 0,
             };
             let count = self.u32_at(entry + 4)? as usize;
             let at = if count.checked_mul(unit)? <= 4 {
@@ -360,7 +361,7 @@ impl<'a> TiffIfd<'a> {
         })
     }
 
-    /// Value `index` (SHORT or LONG) of an entry found by [`TiffIfd::entry`].
+    /// Value `index` (of 2 or 4 bytes) of an entry found by [`TiffIfd::entry`].
     fn value_at(&self, (count, at, unit): (usize, usize, usize), index: usize) -> Option<u32> {
         if index >= count {
             return None;
@@ -397,8 +398,14 @@ const MAX_TIFF_JPEG_SEGMENTS: u64 = 1 << 20;
 /// a strip. The strips and tiles checked are those the image has (from its size).
 pub(crate) fn tiff_oversized_jpeg_segment(bytes: &[u8]) -> Option<String> {
     let ifd = TiffIfd::first(bytes)?;
-    if ifd.value(259)? != 7 {
-        return None;
+    match ifd.value(259) {
+        Some(7) => {}
+        Some(_) => return None,
+        // Written, but not as a number this reads: the decoder may read JPEG in it.
+        None if ifd.entry(259).is_some() => {
+            return Some("its compression tag is not a SHORT or LONG".into())
+        }
+        None => return None,
     }
     let (width, height) = (ifd.value(256)?, ifd.value(257)?);
     let planes = if ifd.value(284) == Some(2) {
@@ -445,6 +452,9 @@ pub(crate) fn tiff_oversized_jpeg_segment(bytes: &[u8]) -> Option<String> {
         ));
     }
     let (offsets, counts) = (ifd.entry(offsets)?, ifd.entry(counts));
+    if !matches!(offsets.2, 2 | 4) {
+        return Some(format!("its {kind} offsets are not SHORTs or LONGs"));
+    }
     for i in 0..total as usize {
         let Some(offset) = ifd.value_at(offsets, i) else {
             break;
