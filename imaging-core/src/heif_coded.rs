@@ -1017,20 +1017,28 @@ mod tests {
         obu
     }
 
+    /// An `iinf` payload saying it holds `count` entries, with an `infe` (version 2) of each
+    /// (item id, item type).
+    fn iinf(count: u16, items: &[(u16, &[u8; 4])]) -> Vec<u8> {
+        let mut iinf = vec![0, 0, 0, 0];
+        iinf.extend(count.to_be_bytes());
+        for (id, kind) in items {
+            let mut infe = vec![2, 0, 0, 0];
+            infe.extend(id.to_be_bytes());
+            infe.extend([0, 0]);
+            infe.extend(*kind);
+            iinf.extend(boxed(b"infe", &infe));
+        }
+        iinf
+    }
+
     #[test]
     fn the_items_are_found_as_libheif_finds_them() {
         // Primary 1 is a grid whose tile 2 is a grid whose tile 3 is AV1 coding 20000x15000,
         // its data in the first of two `idat` boxes (iloc v1, construction method 1), with a
         // data reference index of 1 (libheif reads this file anyway), and an `iinf` entry
         // count of 1 though it holds three (libheif reads them all).
-        let mut iinf = vec![0, 0, 0, 0, 0, 1];
-        for (id, kind) in [(1u16, b"grid"), (2, b"grid"), (3, b"av01")] {
-            let mut infe = vec![2, 0, 0, 0];
-            infe.extend(id.to_be_bytes());
-            infe.extend([0, 0]);
-            infe.extend(kind);
-            iinf.extend(boxed(b"infe", &infe));
-        }
+        let iinf = iinf(1, &[(1, b"grid"), (2, b"grid"), (3, b"av01")]);
         let mut iref = vec![0, 0, 0, 0];
         iref.extend(boxed(b"dimg", &[0, 1, 0, 1, 0, 2]));
         iref.extend(boxed(b"dimg", &[0, 2, 0, 1, 0, 3]));
@@ -1201,14 +1209,7 @@ mod tests {
         // A grid of two AV1 tiles sharing one `av1C` whose configuration OBUs hold the
         // sequence header (maximum 500x500); the second tile's data is only a frame coding
         // 12000x9000, which the decoder reads under that sequence header.
-        let mut iinf = vec![0, 0, 0, 0, 0, 3];
-        for (id, kind) in [(1u16, b"grid"), (2, b"av01"), (3, b"av01")] {
-            let mut infe = vec![2, 0, 0, 0];
-            infe.extend(id.to_be_bytes());
-            infe.extend([0, 0]);
-            infe.extend(kind);
-            iinf.extend(boxed(b"infe", &infe));
-        }
+        let iinf = iinf(3, &[(1, b"grid"), (2, b"av01"), (3, b"av01")]);
         let mut iref = vec![0, 0, 0, 0];
         iref.extend(boxed(b"dimg", &[0, 1, 0, 2, 0, 2, 0, 3]));
         let mut av1c = vec![0x81, 0, 0, 0];
