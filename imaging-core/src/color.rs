@@ -53,16 +53,31 @@ fn display_p3() -> Result<Profile, String> {
     Profile::new_rgb(&white, &primaries, &[&curve, &curve, &curve]).map_err(|e| e.to_string())
 }
 
-/// Converts RGB pixels in place to sRGB. An unreadable profile is an `Err` (a warning for the
-/// caller): the pixels are then left as they are, which is what viewers do.
+/// An lcms2 error as one line of a warning: `what`, then lcms2's text, its lines joined.
+fn lcms_error(what: &str, e: &lcms2::Error) -> String {
+    let text = e.to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    format!("{what}: {}", lines.join("; "))
+}
+
+/// Converts RGB pixels in place to sRGB. An unreadable profile, or one that is not of RGB, is
+/// an `Err` (a warning for the caller): the pixels are then left as they are, which is what
+/// viewers do.
 pub(crate) fn rgb_to_srgb(image: &mut RgbImage, source: &SourceColor) -> Result<(), String> {
     let profile = match source {
         SourceColor::Srgb => return Ok(()),
         SourceColor::DisplayP3 => display_p3()?,
         SourceColor::Icc(icc) => {
             let profile =
-                Profile::new_icc(icc).map_err(|e| format!("unreadable ICC profile: {e}"))?;
-            if is_srgb(&profile) || profile.color_space() != lcms2::ColorSpaceSignature::RgbData {
+                Profile::new_icc(icc).map_err(|e| lcms_error("unreadable ICC profile", &e))?;
+            if profile.color_space() != lcms2::ColorSpaceSignature::RgbData {
+                return Err("ICC profile of an RGB image is not an RGB profile".to_string());
+            }
+            if is_srgb(&profile) {
                 return Ok(());
             }
             profile
@@ -75,7 +90,7 @@ pub(crate) fn rgb_to_srgb(image: &mut RgbImage, source: &SourceColor) -> Result<
         PixelFormat::RGB_8,
         Intent::Perceptual,
     )
-    .map_err(|e| format!("cannot convert to sRGB: {e}"))?;
+    .map_err(|e| lcms_error("cannot convert to sRGB", &e))?;
     let (pixels, _) = image.pixels.as_chunks_mut::<3>();
     transform.transform_in_place(pixels);
     Ok(())
@@ -92,7 +107,7 @@ pub(crate) fn gray_to_srgb(
         return (RgbImage::from_gray(width, height, gray), None);
     };
     let converted = Profile::new_icc(icc)
-        .map_err(|e| format!("unreadable ICC profile: {e}"))
+        .map_err(|e| lcms_error("unreadable ICC profile", &e))
         .and_then(|profile| {
             if profile.color_space() != lcms2::ColorSpaceSignature::GrayData {
                 return Err("ICC profile of a grey image is not a grey profile".to_string());
@@ -104,7 +119,7 @@ pub(crate) fn gray_to_srgb(
                 PixelFormat::RGB_8,
                 Intent::Perceptual,
             )
-            .map_err(|e| format!("cannot convert to sRGB: {e}"))
+            .map_err(|e| lcms_error("cannot convert to sRGB", &e))
         })
         .map(|transform| {
             let mut out = vec![[0u8; 3]; gray.len()];
@@ -133,7 +148,7 @@ pub(crate) fn cmyk_to_srgb(
     let mut warning = None;
     if let Some(icc) = icc {
         let transform = Profile::new_icc(icc)
-            .map_err(|e| format!("unreadable ICC profile: {e}"))
+            .map_err(|e| lcms_error("unreadable ICC profile", &e))
             .and_then(|profile| {
                 if profile.color_space() != lcms2::ColorSpaceSignature::CmykData {
                     return Err("ICC profile of a CMYK image is not a CMYK profile".to_string());
@@ -150,7 +165,7 @@ pub(crate) fn cmyk_to_srgb(
                     PixelFormat::RGB_8,
                     Intent::Perceptual,
                 )
-                .map_err(|e| format!("cannot convert to sRGB: {e}"))
+                .map_err(|e| lcms_error("cannot convert to sRGB", &e))
             });
         match transform {
             Ok(transform) => {

@@ -4,14 +4,15 @@
 use crate::color::{self, SourceColor};
 use crate::error::{ImagingError, Result};
 use crate::format::{
-    declared_sizes, gif_first_frame_apart, sniff, tiff_oversized_jpeg_segment,
-    webp_bytes_per_pixel, ImageFormat, Sniffed,
+    declared_sizes, gif_empty_first_frame, gif_first_frame_apart, sniff, tiff_arrays_past_end,
+    tiff_oversized_jpeg_segment, webp_bytes_per_pixel, webp_inconsistent_frame, ImageFormat,
+    Sniffed,
 };
 use crate::jpeg_decode::{self, JpegColorspace};
 use crate::jpeg_markers;
 use crate::limits::{LimitExceeded, Limits};
 use crate::metadata::{ExifFacts, Orientation};
-use crate::pixels::RgbImage;
+use crate::pixels::{on_white, RgbImage};
 use image::ImageDecoder;
 
 /// A decoded image in sRGB, still in its stored orientation.
@@ -101,15 +102,29 @@ fn to_u32(v: usize, format: ImageFormat) -> Result<u32> {
     u32::try_from(v).map_err(|_| ImagingError::decode(format, "dimension out of range"))
 }
 
-/// The largest DCT shrink (1, 2, 4 or 8) that keeps the long side at or above `min_long_side`.
+/// The largest DCT shrink (1, 2, 4 or 8) that keeps the long side at or above `min_long_side`
+/// and leaves each side either a whole number of shrunk pixels, in chroma subsampled by two
+/// too, or at least [`MIN_SHRUNK_SIDE`] of them. A scaled decode makes each pixel of a partial
+/// block at the edge from the encoder's padding as well: one edge pixel of a photo, but all of
+/// a strip a few pixels wide (a 2x30000 JPEG of a black and a white column came out all 223 at
+/// 1/8).
 fn jpeg_shrink(width: usize, height: usize, min_long_side: Option<u32>) -> usize {
     let Some(min) = min_long_side else { return 1 };
     let long = width.max(height);
+    let edges_fine = |d: usize| {
+        [width, height]
+            .into_iter()
+            .all(|side| side % (2 * d) == 0 || side.div_ceil(d) >= MIN_SHRUNK_SIDE)
+    };
     [8, 4, 2]
         .into_iter()
-        .find(|&d| long.div_ceil(d) >= min as usize)
+        .find(|&d| long.div_ceil(d) >= min as usize && edges_fine(d))
         .unwrap_or(1)
 }
+
+/// The fewest pixels a side of a JPEG decoded shrunk may have when its edge pixel is made
+/// partly from padding (see [`jpeg_shrink`]).
+const MIN_SHRUNK_SIDE: usize = 16;
 
 fn decode_jpeg(
     bytes: &[u8],
@@ -177,6 +192,7 @@ fn decode_jpeg(
     );
     let pixels = decompressed.pixels;
 
+    warnings.extend(segments.icc_problem.take());
     let icc = segments.icc.as_deref();
     let image = match header.colorspace {
         JpegColorspace::Gray => {
@@ -289,10 +305,16 @@ fn decode_with_image_crate(
     for (w, h) in declared_sizes(bytes, format) {
         limits.check_dimensions(w, h)?;
     }
-    if format == ImageFormat::Tiff {
-        if let Some(problem) = tiff_oversized_jpeg_segment(bytes) {
-            return Err(ImagingError::decode(format, problem));
+    let inconsistent = match format {
+        ImageFormat::Tiff => {
+            tiff_arrays_past_end(bytes).or_else(|| tiff_oversized_jpeg_segment(bytes))
         }
+        ImageFormat::Webp => webp_inconsistent_frame(bytes),
+        ImageFormat::Gif => gif_empty_first_frame(bytes),
+        _ => None,
+    };
+    if let Some(problem) = inconsistent {
+        return Err(ImagingError::decode(format, problem));
     }
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), crate_format);
     let mut crate_limits = image::Limits::default();
@@ -340,9 +362,16 @@ fn decode_with_image_crate(
     let dynamic = image::DynamicImage::from_decoder(decoder).map_err(err)?;
     let (width, height) = (dynamic.width(), dynamic.height());
     let color = dynamic.color();
-    let image = if !color.has_color() && !color.has_alpha() {
-        let (image, warning) =
-            color::gray_to_srgb(width, height, dynamic.into_luma8().as_raw(), icc.as_deref());
+    let image = if !color.has_color() {
+        // Grey, with its alpha flattened on white: a grey profile applies.
+        let gray = if color.has_alpha() {
+            let gray_alpha = dynamic.into_luma_alpha8();
+            let (pairs, _) = gray_alpha.as_raw().as_chunks::<2>();
+            pairs.iter().map(|&[g, a]| on_white(g, a)).collect()
+        } else {
+            dynamic.into_luma8().into_raw()
+        };
+        let (image, warning) = color::gray_to_srgb(width, height, &gray, icc.as_deref());
         warnings.extend(warning);
         image
     } else {
@@ -713,6 +742,70 @@ mod tests {
     }
 
     #[test]
+    fn a_webp_whose_vp8_bitstream_codes_more_than_its_canvas_is_refused_before_decoding() {
+        let path = test_support::photos_dir().join("formats/webp_lossy_exif_icc_denali.webp");
+        let webp = std::fs::read(path).expect("the corpus's extended lossy WebP");
+        let read = decode(&webp, &Limits::default(), None).expect("decodes");
+        let (w, h) = (read.image.width, read.image.height);
+        // Its VP8 chunk, after VP8X and ICCP (chunk sizes padded to even).
+        let mut pos = 12;
+        while &webp[pos..pos + 4] != b"VP8 " {
+            let size = u32::from_le_bytes(webp[pos + 4..pos + 8].try_into().expect("4 bytes"));
+            pos += 8 + (size as usize).next_multiple_of(2);
+        }
+        // Its frame header made to code 16383x16383: image-webp would decode that much
+        // (hundreds of MB) before comparing it with the canvas.
+        let mut big = webp;
+        big[pos + 14..pos + 18].copy_from_slice(&[0xFF, 0x3F, 0xFF, 0x3F]);
+        let e = decode(&big, &Limits::default(), None).expect_err("refused");
+        assert!(matches!(e, ImagingError::Decode { .. }), "{e}");
+        let expected = format!("codes 16383x16383 pixels, but its canvas is {w}x{h}");
+        assert!(e.to_string().contains(&expected), "{e}");
+    }
+
+    #[test]
+    fn a_narrow_jpeg_is_not_shrunk_into_its_padding() {
+        assert_eq!(jpeg_shrink(6000, 4000, Some(1024)), 4);
+        assert_eq!(jpeg_shrink(200, 30000, Some(2048)), 8);
+        // 4 px: whole shrunk pixels at 1/2 (in chroma too); 2 and 5 px: none, and too few
+        // for their padding to be only an edge.
+        assert_eq!(jpeg_shrink(4, 30000, Some(2048)), 2);
+        assert_eq!(jpeg_shrink(2, 30000, Some(2048)), 1);
+        assert_eq!(jpeg_shrink(30000, 5, Some(2048)), 1);
+        // Two black and two white columns, 20000 rows: decoded for a 2048-px rendition, grey.
+        let strip = RgbImage::from_fn(4, 20000, |x, _| [if x < 2 { 0 } else { 255 }; 3]);
+        let jpeg = crate::encode::encode_jpeg(&strip, 95).expect("encoded");
+        let read = decode(&jpeg, &Limits::default(), Some(2048)).expect("decodes");
+        assert!(
+            read.image.height < 20000,
+            "shrunk on load: {}",
+            read.image.height
+        );
+        let pixels = &read.image.pixels;
+        let mean = pixels.iter().map(|&p| f64::from(p)).sum::<f64>() / pixels.len() as f64;
+        assert!((mean - 127.5).abs() < 8.0, "mean {mean}");
+    }
+
+    #[test]
+    fn a_jpeg_whose_icc_chunks_are_not_a_whole_set_is_read_without_a_profile_and_says_so() {
+        let image = RgbImage::from_fn(16, 16, |x, y| [x as u8 * 16, y as u8 * 16, 90]);
+        let mut jpeg = crate::encode::encode_jpeg(&image, 90).expect("encoded");
+        // Chunks 1 and 3 of 3, after the SOI.
+        for seq in [3u8, 1] {
+            let mut app2 = vec![0xFF, 0xE2, 0, 17];
+            app2.extend(b"ICC_PROFILE\0");
+            app2.extend([seq, 3, 0]);
+            jpeg.splice(2..2, app2);
+        }
+        let read = decode(&jpeg, &Limits::default(), None).expect("decodes");
+        assert_eq!(
+            read.warnings,
+            ["ICC profile ignored: chunk 2 of 3 is missing"]
+        );
+        assert_eq!((read.image.width, read.image.height), (16, 16));
+    }
+
+    #[test]
     fn a_jpeg_of_a_kind_the_decoder_lacks_is_unsupported_not_corrupt() {
         let image = RgbImage::from_fn(16, 16, |x, y| [x as u8 * 16, y as u8 * 16, 90]);
         let jpeg = crate::encode::encode_jpeg(&image, 90).expect("encoded");
@@ -814,6 +907,46 @@ mod tests {
         out
     }
 
+    #[test]
+    fn a_grey_png_with_alpha_takes_its_grey_profile_and_an_rgb_one_names_a_grey_profile() {
+        use image::ImageEncoder;
+        // A linear grey profile (gamma 1): a grey of 128 is sRGB 188 through it.
+        let white = lcms2::CIExyY {
+            x: 0.3127,
+            y: 0.3290,
+            Y: 1.0,
+        };
+        let linear = lcms2::Profile::new_gray(&white, &lcms2::ToneCurve::new(1.0))
+            .and_then(|p| p.icc())
+            .expect("a grey profile");
+        let png_2x1 = |pixels: &[u8], color| {
+            let mut out = Vec::new();
+            let mut encoder = image::codecs::png::PngEncoder::new(&mut out);
+            encoder
+                .set_icc_profile(linear.clone())
+                .expect("PNG takes one");
+            encoder.write_image(pixels, 2, 1, color).expect("encodes");
+            out
+        };
+        // Grey 128 opaque; black at half coverage, 127 on white: both about 188.
+        let grey_alpha = png_2x1(&[128, 255, 0, 128], image::ExtendedColorType::La8);
+        let read = decode(&grey_alpha, &Limits::default(), None).expect("decodes");
+        assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+        let pixels = &read.image.pixels;
+        assert!(
+            pixels.iter().all(|&p| (186..=190).contains(&p)),
+            "{pixels:?}"
+        );
+        // The same profile on RGB pixels: left as they are, with a warning saying why.
+        let rgb = png_2x1(&[128, 128, 128, 0, 0, 0], image::ExtendedColorType::Rgb8);
+        let read = decode(&rgb, &Limits::default(), None).expect("decodes");
+        assert_eq!(read.image.pixels, [128, 128, 128, 0, 0, 0]);
+        assert_eq!(
+            read.warnings,
+            ["ICC profile of an RGB image is not an RGB profile"]
+        );
+    }
+
     /// 16-bit RGBA takes 8 bytes a pixel to decode and 4 more for its 8-bit copy: over the
     /// allocation bound of a limit it fits in (8 a pixel of the limit and 16 MiB), it is
     /// refused from its header; the same size in 8-bit RGBA (4 a pixel) is decoded.
@@ -857,7 +990,9 @@ mod tests {
         assert_eq!(jpeg_shrink(6000, 4000, Some(2048)), 2);
         assert_eq!(jpeg_shrink(6000, 4000, Some(700)), 8);
         assert_eq!(jpeg_shrink(1800, 1200, Some(2048)), 1);
-        assert_eq!(jpeg_shrink(4096, 10, Some(2048)), 2);
+        // A 10-px side: 5 pixels at 1/2, one of them partly padding (see the test below).
+        assert_eq!(jpeg_shrink(4096, 10, Some(2048)), 1);
+        assert_eq!(jpeg_shrink(4096, 16, Some(2048)), 2);
         assert_eq!(jpeg_shrink(6000, 4000, None), 1);
     }
 

@@ -115,6 +115,9 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
         return sniff_heif_brands(bytes);
     }
+    if starts(b"II+\0") || starts(b"MM\0+") {
+        return Sniffed::Other("bigtiff");
+    }
     if starts(b"BM") {
         return Sniffed::Other("bmp");
     }
@@ -165,13 +168,23 @@ fn gif_sizes(bytes: &[u8]) -> Vec<(u32, u32)> {
     let Some((screen, frames)) = gif_frames(bytes) else {
         return Vec::new();
     };
+    let placed = frames.iter().filter(|f| f.width > 0 && f.height > 0);
     std::iter::once(screen)
-        .chain(frames.iter().map(|f| (f.left + f.width, f.top + f.height)))
+        .chain(placed.map(|f| (f.left + f.width, f.top + f.height)))
         .collect()
 }
 
-/// The size of a GIF's first frame (of a non-zero size) where it is not its logical screen:
-/// the decoder then holds that frame in a buffer of its own beside the screen's.
+/// A GIF whose first frame has no pixels, described: the decoder, which decodes that frame,
+/// fails on it with an unclear message ("odd-sized buffer").
+pub(crate) fn gif_empty_first_frame(bytes: &[u8]) -> Option<String> {
+    let (_, frames) = gif_frames(bytes)?;
+    let f = frames.first()?;
+    (f.width == 0 || f.height == 0)
+        .then(|| format!("its first frame is {}x{} pixels", f.width, f.height))
+}
+
+/// The size of a GIF's first frame where it is not its logical screen: the decoder then holds
+/// that frame in a buffer of its own beside the screen's.
 pub(crate) fn gif_first_frame_apart(bytes: &[u8]) -> Option<(u32, u32)> {
     let (screen, frames) = gif_frames(bytes)?;
     let f = frames.first()?;
@@ -187,7 +200,7 @@ struct GifFrame {
     height: u32,
 }
 
-/// The logical screen and each frame, frames of a zero size left out.
+/// The logical screen and each frame.
 fn gif_frames(bytes: &[u8]) -> Option<((u32, u32), Vec<GifFrame>)> {
     let screen = bytes.get(6..13)?;
     let mut frames = Vec::new();
@@ -217,14 +230,12 @@ fn gif_frames(bytes: &[u8]) -> Option<((u32, u32), Vec<GifFrame>)> {
             Some(0x2C) => bytes.get(pos + 1..pos + 10).and_then(|d| {
                 let (left, top) = (le16(&d[0..2]), le16(&d[2..4]));
                 let (width, height) = (le16(&d[4..6]), le16(&d[6..8]));
-                if width > 0 && height > 0 {
-                    frames.push(GifFrame {
-                        left,
-                        top,
-                        width,
-                        height,
-                    });
-                }
+                frames.push(GifFrame {
+                    left,
+                    top,
+                    width,
+                    height,
+                });
                 skip_sub_blocks(pos + 10 + colour_table(d[8]) + 1)
             }),
             _ => None, // the trailer, or something the decoder will judge
@@ -268,6 +279,70 @@ pub(crate) fn webp_bytes_per_pixel(bytes: &[u8]) -> u64 {
         Some(b"VP8L") => 8,
         _ => 14,
     }
+}
+
+/// In an extended WebP (VP8X), the first lossy (VP8) bitstream whose frame header codes
+/// another size than its image (the canvas of a still image, the frame of an `ANMF` chunk),
+/// described; `None` otherwise. The decoder decodes such a bitstream whole (up to 16383x16383,
+/// hundreds of MB) before it finds the sizes inconsistent; a lossless (VP8L) one it checks
+/// before decoding. Every frame of an animation is checked.
+pub(crate) fn webp_inconsistent_frame(bytes: &[u8]) -> Option<String> {
+    if bytes.get(12..16)? != b"VP8X" {
+        return None;
+    }
+    let canvas = webp_size(bytes)?;
+    let mut pos = 30usize;
+    while let Some(chunk) = bytes.get(pos..pos.checked_add(8)?) {
+        let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as usize;
+        let end = pos.checked_add(8)?.checked_add(size)?.min(bytes.len());
+        let payload = &bytes[pos + 8..end];
+        match &chunk[..4] {
+            b"VP8 " => {
+                if let Some(problem) = vp8_size_differs(payload, canvas, "canvas") {
+                    return Some(problem);
+                }
+            }
+            b"ANMF" if payload.len() >= 16 => {
+                let frame = (le24(&payload[6..9]) + 1, le24(&payload[9..12]) + 1);
+                // The frame's own chunks: an ALPH before the bitstream, or none.
+                let mut at = 16usize;
+                while let Some(inner) = payload.get(at..at.checked_add(8)?) {
+                    let len = u32::from_le_bytes([inner[4], inner[5], inner[6], inner[7]]);
+                    let len = len as usize;
+                    let stop = at.checked_add(8)?.checked_add(len)?.min(payload.len());
+                    if &inner[..4] == b"VP8 " {
+                        let data = &payload[at + 8..stop];
+                        if let Some(problem) = vp8_size_differs(data, frame, "frame") {
+                            return Some(problem);
+                        }
+                    }
+                    at = at.checked_add(8)?.checked_add(len.checked_add(len & 1)?)?;
+                }
+            }
+            _ => {}
+        }
+        pos = pos
+            .checked_add(8)?
+            .checked_add(size.checked_add(size & 1)?)?;
+    }
+    None
+}
+
+/// Whether the key frame header of the VP8 bitstream `data` codes another size than
+/// `expected` (its `image`, for the message). Not a key frame or no start code: the decoder
+/// refuses it before decoding, so nothing is said here.
+fn vp8_size_differs(data: &[u8], expected: (u32, u32), image: &str) -> Option<String> {
+    let header = data.get(..10)?;
+    if header[0] & 1 != 0 || header[3..6] != [0x9D, 0x01, 0x2A] {
+        return None;
+    }
+    let coded = (le16(&header[6..8]) & 0x3FFF, le16(&header[8..10]) & 0x3FFF);
+    (coded != expected).then(|| {
+        format!(
+            "its VP8 bitstream codes {}x{} pixels, but its {image} is {}x{}",
+            coded.0, coded.1, expected.0, expected.1
+        )
+    })
 }
 
 /// The canvas of an extended WebP (VP8X), or the frame size of a simple lossy (VP8) or
@@ -383,6 +458,31 @@ impl<'a> TiffIfd<'a> {
 fn tiff_size(bytes: &[u8]) -> Option<(u32, u32)> {
     let ifd = TiffIfd::first(bytes)?;
     Some((ifd.value(256)?, ifd.value(257)?))
+}
+
+/// In a classic TIFF, the first of the strip or tile offsets and byte counts whose values run
+/// past the end of the file, described: the decoder would size its tables from their count
+/// first (a 122-byte file claiming 200 million strips reads as over the memory limit), yet
+/// they cannot be read.
+pub(crate) fn tiff_arrays_past_end(bytes: &[u8]) -> Option<String> {
+    let ifd = TiffIfd::first(bytes)?;
+    [
+        (273, "strip offsets"),
+        (279, "strip byte counts"),
+        (324, "tile offsets"),
+        (325, "tile byte counts"),
+    ]
+    .into_iter()
+    .find_map(|(tag, name)| {
+        let (count, at, unit) = ifd.entry(tag)?;
+        let end = at.checked_add(count.checked_mul(unit)?)?;
+        (end > bytes.len()).then(|| {
+            format!(
+                "its {count} {name} run past the end of the file ({} bytes)",
+                bytes.len()
+            )
+        })
+    })
 }
 
 /// Markers read, at most, before a JPEG segment's frame header.
@@ -597,6 +697,9 @@ mod tests {
         );
         assert_eq!(sniff(b"<!DOCTYPE html><html>"), Sniffed::Other("html"));
         assert_eq!(sniff(b""), Sniffed::Other("empty"));
+        // BigTIFF (version 43): named, not read.
+        assert_eq!(sniff(b"II+\0\x08\0\0\0"), Sniffed::Other("bigtiff"));
+        assert_eq!(sniff(b"MM\0+\0\x08\0\0"), Sniffed::Other("bigtiff"));
     }
 
     #[test]
@@ -613,6 +716,19 @@ mod tests {
         );
         // Cut inside the second descriptor: what was read is kept.
         assert_eq!(declared_sizes(&gif[..44], ImageFormat::Gif).len(), 2);
+        assert_eq!(gif_empty_first_frame(&gif), None);
+        // A first frame of no pixels is named; it places nothing on the screen.
+        let mut empty = gif[..27].to_vec();
+        empty.extend(b"\x2C\xFF\xFF\x00\xFF\x00\x00\x10\x00\x00\x02\x02\x44\x01\x00");
+        empty.extend(&gif[27..]);
+        assert_eq!(
+            gif_empty_first_frame(&empty).as_deref(),
+            Some("its first frame is 0x16 pixels")
+        );
+        assert_eq!(
+            declared_sizes(&empty, ImageFormat::Gif),
+            declared_sizes(&gif, ImageFormat::Gif)
+        );
     }
 
     #[test]
@@ -627,6 +743,14 @@ mod tests {
         tiff.extend(b"\x00\x01\x04\x00\x01\0\0\0\x40\x9C\0\0"); // width 40000 (LONG)
         tiff.extend(b"\x01\x01\x03\x00\x01\0\0\0\x10\x00\0\0"); // height 16 (SHORT)
         assert_eq!(declared_sizes(&tiff, ImageFormat::Tiff), [(40_000, 16)]);
+        assert_eq!(tiff_arrays_past_end(&tiff), None);
+        // 200 million strip offsets (LONG) from byte 8 of a 34-byte file.
+        tiff[8] = 3;
+        tiff.extend(b"\x11\x01\x04\x00\x00\xC2\xEB\x0B\x08\x00\0\0");
+        assert_eq!(
+            tiff_arrays_past_end(&tiff).as_deref(),
+            Some("its 200000000 strip offsets run past the end of the file (46 bytes)")
+        );
     }
 
     #[test]
@@ -648,6 +772,70 @@ mod tests {
         assert_eq!(webp_bytes_per_pixel(b"RIFF\0\0\0\0WEBPVP8L"), 8);
         // No image chunk found: the most it could cost.
         assert_eq!(webp_bytes_per_pixel(&vp8x(0x00, &[b"EXIF"])), 14);
+    }
+
+    #[test]
+    fn a_vp8_bitstream_must_code_the_size_of_its_canvas_or_frame() {
+        let chunk = |kind: &[u8; 4], payload: &[u8]| {
+            let mut c = kind.to_vec();
+            c.extend((payload.len() as u32).to_le_bytes());
+            c.extend(payload);
+            if payload.len() % 2 == 1 {
+                c.push(0);
+            }
+            c
+        };
+        // A key frame header (tag, start code, 14-bit width and height) and a few bytes.
+        let vp8 = |w: u16, h: u16, key: bool| {
+            let mut v = vec![u8::from(!key), 0, 0, 0x9D, 0x01, 0x2A];
+            v.extend(w.to_le_bytes());
+            v.extend(h.to_le_bytes());
+            v.extend([0; 7]);
+            chunk(b"VP8 ", &v)
+        };
+        // A 64x16 canvas (sizes less one, 24 bits each), then `chunks`.
+        let vp8x = |flags: u8, chunks: &[Vec<u8>]| {
+            let mut webp = b"RIFF\0\0\0\0WEBP".to_vec();
+            webp.extend(chunk(b"VP8X", &[flags, 0, 0, 0, 63, 0, 0, 15, 0, 0]));
+            chunks.iter().for_each(|c| webp.extend(c));
+            webp
+        };
+        // An ANMF frame of 16x16 at (0, 0) holding `chunks`.
+        let anmf = |chunks: &[Vec<u8>]| {
+            let mut payload = vec![0, 0, 0, 0, 0, 0, 15, 0, 0, 15, 0, 0, 100, 0, 0, 0];
+            chunks.iter().for_each(|c| payload.extend(c));
+            chunk(b"ANMF", &payload)
+        };
+        let alph = chunk(b"ALPH", &[0, 1, 2]);
+        assert_eq!(
+            webp_inconsistent_frame(&vp8x(0, &[vp8(64, 16, true)])),
+            None
+        );
+        assert_eq!(
+            webp_inconsistent_frame(&vp8x(0x10, &[alph.clone(), vp8(16383, 16383, true)]))
+                .as_deref(),
+            Some("its VP8 bitstream codes 16383x16383 pixels, but its canvas is 64x16")
+        );
+        // Not a key frame: the decoder refuses it without decoding.
+        assert_eq!(
+            webp_inconsistent_frame(&vp8x(0, &[vp8(9999, 16, false)])),
+            None
+        );
+        // Every frame of an animation, past an ALPH chunk in the frame.
+        let good = anmf(&[alph.clone(), vp8(16, 16, true)]);
+        let bad = anmf(&[alph, vp8(4000, 16, true)]);
+        assert_eq!(
+            webp_inconsistent_frame(&vp8x(0x12, std::slice::from_ref(&good))),
+            None
+        );
+        assert_eq!(
+            webp_inconsistent_frame(&vp8x(0x12, &[good.clone(), good, bad])).as_deref(),
+            Some("its VP8 bitstream codes 4000x16 pixels, but its frame is 16x16")
+        );
+        // A simple (not extended) WebP codes its size in the bitstream itself.
+        let mut simple = b"RIFF\0\0\0\0WEBP".to_vec();
+        simple.extend(vp8(16383, 16383, true));
+        assert_eq!(webp_inconsistent_frame(&simple), None);
     }
 
     #[test]

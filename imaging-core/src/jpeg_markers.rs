@@ -7,6 +7,8 @@ pub(crate) struct JpegSegments {
     pub exif: Option<Vec<u8>>,
     /// The ICC profile, reassembled from its APP2 chunks in sequence order.
     pub icc: Option<Vec<u8>>,
+    /// Why the APP2 chunks present make no profile (see [`icc_profile`]), for a warning.
+    pub icc_problem: Option<String>,
     /// An Adobe APP14 segment is present: 4-component data is stored inverted.
     pub adobe: bool,
     /// Width and height declared by the start-of-frame segment.
@@ -78,7 +80,7 @@ const ICC_ID: &[u8] = b"ICC_PROFILE\0";
 /// decoder, not this reader, decides whether the file is broken.
 pub(crate) fn read_segments(bytes: &[u8]) -> JpegSegments {
     let mut found = JpegSegments::default();
-    let mut icc_chunks: Vec<(u8, &[u8])> = Vec::new();
+    let mut icc_chunks: Vec<IccChunk> = Vec::new();
     let mut pos = 2; // after SOI
     while pos + 4 <= bytes.len() {
         if bytes[pos] != 0xFF {
@@ -113,8 +115,11 @@ pub(crate) fn read_segments(bytes: &[u8]) -> JpegSegments {
                 found.exif = Some(payload[EXIF_ID.len()..].to_vec());
             }
             0xE2 if payload.starts_with(ICC_ID) && payload.len() > ICC_ID.len() + 2 => {
-                let seq = payload[ICC_ID.len()];
-                icc_chunks.push((seq, &payload[ICC_ID.len() + 2..]));
+                icc_chunks.push(IccChunk {
+                    seq: payload[ICC_ID.len()],
+                    total: payload[ICC_ID.len() + 1],
+                    data: &payload[ICC_ID.len() + 2..],
+                });
             }
             0xEE if payload.starts_with(b"Adobe") => found.adobe = true,
             // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC).
@@ -129,15 +134,52 @@ pub(crate) fn read_segments(bytes: &[u8]) -> JpegSegments {
         pos += 2 + len;
     }
     if !icc_chunks.is_empty() {
-        icc_chunks.sort_by_key(|(seq, _)| *seq);
-        found.icc = Some(
-            icc_chunks
-                .into_iter()
-                .flat_map(|(_, c)| c.iter().copied())
-                .collect(),
-        );
+        match icc_profile(icc_chunks) {
+            Ok(profile) => found.icc = Some(profile),
+            Err(problem) => found.icc_problem = Some(format!("ICC profile ignored: {problem}")),
+        }
     }
     found
+}
+
+/// One APP2 chunk of an ICC profile: its sequence number (from 1), the chunk count it gives,
+/// and its part of the profile.
+struct IccChunk<'a> {
+    seq: u8,
+    total: u8,
+    data: &'a [u8],
+}
+
+/// The profile that `chunks` make, joined in sequence order, when they are one whole set as
+/// the ICC specification (annex B.4) and libjpeg's `jpeg_read_icc_profile` ask: every chunk
+/// gives the same count N of at least 1, and each number from 1 to N comes exactly once.
+/// Otherwise what is wrong: a profile with a chunk missing, repeated or from another set
+/// would be read as a different profile.
+fn icc_profile(mut chunks: Vec<IccChunk>) -> Result<Vec<u8>, String> {
+    let total = chunks[0].total;
+    if let Some(other) = chunks.iter().find(|c| c.total != total) {
+        return Err(format!(
+            "its APP2 chunks give different counts ({total} and {})",
+            other.total
+        ));
+    }
+    let mut seen = [0usize; 256];
+    for chunk in &chunks {
+        seen[usize::from(chunk.seq)] += 1;
+    }
+    if let Some(seq) = (1..=usize::from(total)).find(|&n| seen[n] != 1) {
+        let problem = match seen[seq] {
+            0 => "is missing".to_string(),
+            n => format!("comes {n} times"),
+        };
+        return Err(format!("chunk {seq} of {total} {problem}"));
+    }
+    if chunks.len() != usize::from(total) {
+        // Only numbers outside 1..=total are left.
+        return Err(format!("a chunk is numbered outside 1 to {total}"));
+    }
+    chunks.sort_by_key(|c| c.seq);
+    Ok(chunks.iter().flat_map(|c| c.data.iter().copied()).collect())
 }
 
 /// `jpeg` with `junk` inserted just before the first `marker` segment, and where that segment
@@ -181,6 +223,41 @@ mod tests {
         assert!(found.adobe);
         assert_eq!(found.frame_size, Some((6000, 4000)));
         assert_eq!(found.stray, None);
+    }
+
+    #[test]
+    fn icc_chunks_that_are_not_one_whole_set_make_no_profile() {
+        let problem = |chunks: &[(u8, u8)]| {
+            let mut jpeg = vec![0xFF, 0xD8];
+            for &(seq, total) in chunks {
+                let mut payload = b"ICC_PROFILE\0".to_vec();
+                payload.extend([seq, total, b'x']);
+                jpeg.extend(segment(0xE2, &payload));
+            }
+            jpeg.extend([0xFF, 0xDA, 0, 2]);
+            let found = read_segments(&jpeg);
+            assert_eq!(found.icc.is_some(), found.icc_problem.is_none());
+            found.icc_problem
+        };
+        assert_eq!(problem(&[(2, 3), (3, 3), (1, 3)]), None);
+        let said = |s: &str| Some(format!("ICC profile ignored: {s}"));
+        assert_eq!(problem(&[(1, 3), (3, 3)]), said("chunk 2 of 3 is missing"));
+        assert_eq!(
+            problem(&[(1, 2), (2, 2), (1, 2)]),
+            said("chunk 1 of 2 comes 2 times")
+        );
+        assert_eq!(
+            problem(&[(1, 2), (2, 3), (3, 3)]),
+            said("its APP2 chunks give different counts (2 and 3)")
+        );
+        assert_eq!(
+            problem(&[(1, 1), (0, 1)]),
+            said("a chunk is numbered outside 1 to 1")
+        );
+        assert_eq!(
+            problem(&[(0, 0)]),
+            said("a chunk is numbered outside 1 to 0")
+        );
     }
 
     #[test]

@@ -233,7 +233,15 @@ fn date_time(exif: &Exif, tag: Tag) -> Option<String> {
     let Value::Ascii(parts) = &field.value else {
         return None;
     };
-    let dt = exif::DateTime::from_ascii(parts.first()?).ok()?;
+    let raw = parts.first()?;
+    // `YYYY:MM:DD HH:MM:SS`, perhaps padded: anything else after it is not that time.
+    if raw
+        .get(19..)
+        .is_some_and(|rest| rest.iter().any(|&c| c != b' ' && c != 0))
+    {
+        return None;
+    }
+    let dt = exif::DateTime::from_ascii(raw).ok()?;
     // A date that exists on the calendar (no 31 April, 29 February only in leap years, no
     // year 0) and no leap second, which most readers of ISO 8601 times refuse.
     let leap = dt.year % 4 == 0 && (dt.year % 100 != 0 || dt.year % 400 == 0);
@@ -257,17 +265,24 @@ fn date_time(exif: &Exif, tag: Tag) -> Option<String> {
     })
 }
 
-/// `±HH:MM` within the offsets there are (at most 14 hours, minutes under 60).
+/// `±HH:MM` within the offsets there are: from -12:00 to +14:00, minutes under 60.
 fn is_offset(text: &str) -> bool {
     let b = text.as_bytes();
     let number = |d: &[u8]| d.iter().fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
-    b.len() == 6
-        && (b[0] == b'+' || b[0] == b'-')
+    if !(b.len() == 6
         && b[1..3].iter().all(u8::is_ascii_digit)
         && b[3] == b':'
         && b[4..6].iter().all(u8::is_ascii_digit)
-        && number(&b[1..3]) <= 14
-        && number(&b[4..6]) < 60
+        && number(&b[4..6]) < 60)
+    {
+        return false;
+    }
+    let minutes = number(&b[1..3]) * 60 + number(&b[4..6]);
+    match b[0] {
+        b'+' => minutes <= 14 * 60,
+        b'-' => minutes <= 12 * 60,
+        _ => false,
+    }
 }
 
 /// The position, `None` without one (no coordinate, empty rationals, or 0/0, which cameras
@@ -573,6 +588,7 @@ mod tests {
             ("2000:02:29 10:00:00", "2000-02-29T10:00:00"),
             ("2024:04:30 23:59:59", "2024-04-30T23:59:59"),
             ("2024:12:31 00:00:00", "2024-12-31T00:00:00"),
+            ("2024:12:31 00:00:00  ", "2024-12-31T00:00:00"),
         ] {
             assert_eq!(taken(text).as_deref(), Some(iso), "{text}");
         }
@@ -583,6 +599,8 @@ mod tests {
             "2016:06:01 12:34:60",
             "0000:01:01 00:00:00",
             "0000:00:00 00:00:00",
+            "2024:12:31 00:00:00 PM",
+            "2024:12:31 00:00:0012",
         ] {
             assert_eq!(taken(text), None, "{text}");
         }
@@ -591,8 +609,9 @@ mod tests {
     #[test]
     fn offsets_are_validated() {
         assert!(is_offset("+02:00"));
-        assert!(is_offset("-03:30") && is_offset("+14:00"));
+        assert!(is_offset("-03:30") && is_offset("+14:00") && is_offset("-12:00"));
         assert!(!is_offset("+99:99") && !is_offset("+15:00") && !is_offset("+05:60"));
+        assert!(!is_offset("+14:30") && !is_offset("-12:30") && !is_offset("-13:00"));
         assert!(!is_offset("02:00"));
         assert!(!is_offset("+2:00 "));
     }

@@ -60,9 +60,7 @@ impl RgbImage {
         for i in 0..count {
             // Pixel i is written to 3i..3i+3, below 4(i+1) where the next one is read from.
             let p = &rgba[4 * i..4 * i + 4];
-            let a = u32::from(p[3]);
-            let blend = |c: u8| ((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
-            let rgb = [blend(p[0]), blend(p[1]), blend(p[2])];
+            let rgb = [p[0], p[1], p[2]].map(|c| on_white(c, p[3]));
             rgba[3 * i..3 * i + 3].copy_from_slice(&rgb);
         }
         rgba.truncate(3 * count);
@@ -73,6 +71,12 @@ impl RgbImage {
             pixels: rgba,
         }
     }
+}
+
+/// A sample of coverage `alpha` (0..255) over white, rounded.
+pub(crate) fn on_white(sample: u8, alpha: u8) -> u8 {
+    let a = u32::from(alpha);
+    ((u32::from(sample) * a + 255 * (255 - a) + 127) / 255) as u8
 }
 
 #[cfg(test)]
