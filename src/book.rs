@@ -34,9 +34,14 @@ fn read_request(path: &Path) -> anyhow::Result<Result<Value, RequestError>> {
             .map_or(bytes.len() as u64, |m| m.len());
         return Ok(Err(RequestError::too_large(size, None)));
     }
-    let text = String::from_utf8(bytes)
-        .with_context(|| format!("reading {} (UTF-8 JSON expected)", path.display()))?;
-    Ok(parse_message(&text))
+    // Bytes that are not UTF-8 are no JSON message: refused, as a published one would be.
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => parse_message(&text),
+        Err(e) => Err(RequestError::malformed(
+            format!("request is not UTF-8 JSON: {}", e.utf8_error()),
+            None,
+        )),
+    })
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

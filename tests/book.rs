@@ -364,6 +364,20 @@ fn requests_refused_on_a_later_delivery_withdraw_and_misspelt_fields_are_refused
     let message = failed[0]["message"].as_str().expect("text");
     assert!(message.contains(&format!("{size} bytes")), "{message}");
 
+    // Bytes that are not UTF-8: a malformed request, refused on the failures topic.
+    let mut raw = serde_json::to_vec(&request).expect("JSON");
+    let last = raw.len() - 2;
+    raw[last] = 0xFF;
+    let path = out.join("raw.json");
+    std::fs::write(&path, &raw).expect("written");
+    let (code, _, failed) = run(&["layout", path.to_str().expect("UTF-8"), "--store", &store]);
+    assert_eq!(
+        (code, failed[0]["kind"].as_str()),
+        (2, Some("malformed_request"))
+    );
+    let message = failed[0]["message"].as_str().expect("text");
+    assert!(message.contains("not UTF-8"), "{message}");
+
     // A render stored, then refused under lower limits: the file is withdrawn.
     let render = |name: &str, request: &Value, extra: &[&str]| {
         let path = write(&out, name, request);

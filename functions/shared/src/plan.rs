@@ -324,6 +324,11 @@ fn ratio_of(w: f64, h: f64) -> Option<AspectRatio> {
         return None;
     }
     let max = u64::from(AspectRatio::MAX_TERM);
+    // Beyond 10000:1 before any rounding (10000.99:1 would round to 10000:1).
+    let bound = f64::from(AspectRatio::MAX_TERM);
+    if w > bound * h || h > bound * w {
+        return None;
+    }
     if w.fract() == 0.0 && h.fract() == 0.0 && w <= u32::MAX as f64 && h <= u32::MAX as f64 {
         if let Ok(r) = AspectRatio::new(w as u32, h as u32) {
             return Some(r);
@@ -897,6 +902,9 @@ mod tests {
         assert_eq!((r.width(), r.height()), (4, 3));
         let r = ratio_of(1000.5, 333.3).expect("valid");
         assert!((r.value() / (1000.5 / 333.3) - 1.0).abs() < 1e-7);
+        assert!(ratio_of(10_000.99, 1.0).is_none() && ratio_of(1.0, 10_000.99).is_none());
+        assert!(ratio_of(20_001.0, 2.0).is_none() && ratio_of(1e6, 99.991).is_none());
+        assert!(ratio_of(10_000.0, 1.0).is_some() && ratio_of(1e6, 100.0).is_some());
         let r = ratio_of(25_000.0, 1.0);
         assert!(r.is_none(), "beyond 10000:1");
         assert!(ratio_of(0.0, 1.0).is_none() && ratio_of(f64::NAN, 1.0).is_none());

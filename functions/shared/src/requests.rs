@@ -91,7 +91,8 @@ impl RequestError {
             .await
     }
 
-    fn malformed(message: impl ToString, request_id: Option<String>) -> Self {
+    /// A refusal of a request that is not a well-formed one (`malformed_request`).
+    pub fn malformed(message: impl ToString, request_id: Option<String>) -> Self {
         RequestError {
             kind: "malformed_request",
             message: message.to_string(),
@@ -397,6 +398,12 @@ impl RenderRequest {
             request_id: id.clone(),
         })?;
         parsed.turn().map_err(bad)?;
+        if parsed.width == 0 || parsed.height == 0 {
+            return Err(bad(format!(
+                "width and height must be at least 1 (are {}x{})",
+                parsed.width, parsed.height
+            )));
+        }
         if let Some(sha) = &parsed.sha256 {
             let hex =
                 sha.len() == 64 && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
@@ -574,6 +581,14 @@ mod tests {
         let mut negative = base.clone();
         negative["placement"]["x"] = json!(-5);
         assert!(RenderRequest::parse(&negative).is_err());
+        // An output of no pixels is a malformed request, not one over the limits.
+        for (w, h) in [(0, 600), (800, 0)] {
+            let mut empty = base.clone();
+            (empty["width"], empty["height"]) = (json!(w), json!(h));
+            let e = RenderRequest::parse(&empty).expect_err("empty");
+            assert_eq!(e.kind, "malformed_request", "{e}");
+            assert!(e.message.contains("at least 1"), "{e}");
+        }
         let mut named = base;
         named["sha256"] = json!("ab".repeat(32));
         assert_eq!(

@@ -18,8 +18,11 @@
 //!
 //! Everything is plain `f64` arithmetic on the pixel values in a fixed order, and the one
 //! transcendental function (the DCT's cosines) is rounded to 2^-30, so the same pixels give the
-//! same signature on every run and platform. A flat image (e.g. a 1x1 picture) has no
-//! structure to hash: its signature is well defined but says nothing beyond "flat".
+//! same signature on every run and platform. A bit is set only when its difference is over
+//! [`TIE`], far below any a pixel value makes but above the rounding of the sums: so a flat
+//! image (a blank frame, a 1x1 picture), which has no structure to hash, hashes to the same
+//! signature whatever its size or shade (only the pHash's DC bit set; black sets none, at
+//! distance 2), and a flat region gives the same bits, where rounding would set some at random.
 
 use crate::pixels::RgbImage;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -32,6 +35,10 @@ const DCT_GRID: usize = 32;
 const DCT_LOW: usize = 8;
 /// Cells compared along each row (or column) by the difference hash; it needs one more cell.
 const DIFF: usize = 8;
+/// Smallest difference (grey levels, or DCT coefficient units) that sets a bit: the sums'
+/// rounding stays under 1e-9 here; a one-level change in one pixel of the 256-px rendition
+/// moves a cell by over 1e-3.
+const TIE: f64 = 1e-6;
 /// Length of [`Signature`]'s text form: 16 hex digits of pHash, then 32 of dHash.
 const HEX_LEN: usize = 48;
 
@@ -253,7 +260,7 @@ fn dct_hash(grid: &[f64]) -> u64 {
     coeffs
         .iter()
         .enumerate()
-        .filter(|(_, &c)| c > median)
+        .filter(|(_, &c)| c > median + TIE)
         .fold(0, |hash, (i, _)| hash | 1 << i)
 }
 
@@ -262,11 +269,11 @@ fn dct_hash(grid: &[f64]) -> u64 {
 fn diff_hash(wide: &[f64], tall: &[f64]) -> u128 {
     let horizontal = wide
         .chunks_exact(DIFF + 1)
-        .flat_map(|row| row.windows(2).map(|p| p[1] > p[0]));
+        .flat_map(|row| row.windows(2).map(|p| p[1] > p[0] + TIE));
     let vertical = tall
         .chunks_exact(DIFF)
         .zip(tall.chunks_exact(DIFF).skip(1))
-        .flat_map(|(above, below)| above.iter().zip(below).map(|(a, b)| b > a));
+        .flat_map(|(above, below)| above.iter().zip(below).map(|(a, b)| *b > a + TIE));
     horizontal
         .chain(vertical)
         .enumerate()
@@ -388,6 +395,27 @@ mod tests {
             let img = RgbImage::from_raw(w, h, vec![77; (w * h * 3) as usize]).expect("size");
             let sig = signature(&img);
             assert_eq!(sig, signature(&img));
+        }
+    }
+
+    #[test]
+    fn every_flat_image_has_the_same_signature() {
+        // Sizes whose area averages round differently (they set bits at random before).
+        let flat = |w: u32, h: u32, rgb: [u8; 3]| signature(&RgbImage::from_fn(w, h, |_, _| rgb));
+        let white = flat(256, 192, [255, 255, 255]);
+        assert_eq!(white.to_string(), format!("{:016x}{:032x}", 1, 0));
+        // Black has no DC bit either: all zeros.
+        let black = flat(640, 480, [0, 0, 0]);
+        assert_eq!(black.to_string(), "0".repeat(48));
+        assert_eq!(distance(&black, &white), 2);
+        for (w, h, rgb) in [
+            (640, 480, [255, 255, 255]),
+            (300, 33, [128, 128, 128]),
+            (20, 10, [255, 0, 0]),
+            (200, 256, [200, 30, 90]),
+            (1, 1, [7, 7, 7]),
+        ] {
+            assert_eq!(flat(w, h, rgb), white, "{w}x{h} {rgb:?}");
         }
     }
 
