@@ -64,9 +64,10 @@ fn lcms_error(what: &str, e: &lcms2::Error) -> String {
     format!("{what}: {}", lines.join("; "))
 }
 
-/// Converts RGB pixels in place to sRGB. An unreadable profile, or one that is not of RGB, is
-/// an `Err` (a warning for the caller): the pixels are then left as they are, which is what
-/// viewers do.
+/// Converts RGB pixels in place to sRGB. A grey profile applies to pixels that are all grey
+/// (a monochrome HEIF, which libheif decodes to RGB). An unreadable profile, or one that does
+/// not fit the pixels, is an `Err` (a warning for the caller): the pixels are then left as
+/// they are, which is what viewers do.
 pub(crate) fn rgb_to_srgb(image: &mut RgbImage, source: &SourceColor) -> Result<(), String> {
     let profile = match source {
         SourceColor::Srgb => return Ok(()),
@@ -74,13 +75,19 @@ pub(crate) fn rgb_to_srgb(image: &mut RgbImage, source: &SourceColor) -> Result<
         SourceColor::Icc(icc) => {
             let profile =
                 Profile::new_icc(icc).map_err(|e| lcms_error("unreadable ICC profile", &e))?;
-            if profile.color_space() != lcms2::ColorSpaceSignature::RgbData {
-                return Err("ICC profile of an RGB image is not an RGB profile".to_string());
+            let grey = |p: &[u8]| p[0] == p[1] && p[1] == p[2];
+            match profile.color_space() {
+                lcms2::ColorSpaceSignature::RgbData if is_srgb(&profile) => return Ok(()),
+                lcms2::ColorSpaceSignature::RgbData => profile,
+                lcms2::ColorSpaceSignature::GrayData if image.pixels.chunks_exact(3).all(grey) => {
+                    let gray: Vec<u8> = image.pixels.iter().step_by(3).copied().collect();
+                    let (converted, warning) =
+                        gray_to_srgb(image.width, image.height, &gray, Some(icc));
+                    *image = converted;
+                    return warning.map_or(Ok(()), Err);
+                }
+                _ => return Err("ICC profile of an RGB image is not an RGB profile".to_string()),
             }
-            if is_srgb(&profile) {
-                return Ok(());
-            }
-            profile
         }
     };
     let transform = Transform::<[u8; 3], [u8; 3]>::new(
@@ -96,7 +103,8 @@ pub(crate) fn rgb_to_srgb(image: &mut RgbImage, source: &SourceColor) -> Result<
     Ok(())
 }
 
-/// Converts grey pixels to sRGB, through the profile when it is a grey one.
+/// Converts grey pixels to sRGB, through the profile when it is a grey one, or as equal R, G
+/// and B through an RGB one (a grey image tagged with its editor's RGB working space).
 pub(crate) fn gray_to_srgb(
     width: u32,
     height: u32,
@@ -108,27 +116,29 @@ pub(crate) fn gray_to_srgb(
     };
     let converted = Profile::new_icc(icc)
         .map_err(|e| lcms_error("unreadable ICC profile", &e))
-        .and_then(|profile| {
-            if profile.color_space() != lcms2::ColorSpaceSignature::GrayData {
-                return Err("ICC profile of a grey image is not a grey profile".to_string());
+        .and_then(|profile| match profile.color_space() {
+            lcms2::ColorSpaceSignature::GrayData => {
+                let transform = Transform::<u8, [u8; 3]>::new(
+                    &profile,
+                    PixelFormat::GRAY_8,
+                    &Profile::new_srgb(),
+                    PixelFormat::RGB_8,
+                    Intent::Perceptual,
+                )
+                .map_err(|e| lcms_error("cannot convert to sRGB", &e))?;
+                let mut out = vec![[0u8; 3]; gray.len()];
+                transform.transform_pixels(gray, &mut out);
+                Ok(RgbImage {
+                    width,
+                    height,
+                    pixels: out.into_flattened(),
+                })
             }
-            Transform::<u8, [u8; 3]>::new(
-                &profile,
-                PixelFormat::GRAY_8,
-                &Profile::new_srgb(),
-                PixelFormat::RGB_8,
-                Intent::Perceptual,
-            )
-            .map_err(|e| lcms_error("cannot convert to sRGB", &e))
-        })
-        .map(|transform| {
-            let mut out = vec![[0u8; 3]; gray.len()];
-            transform.transform_pixels(gray, &mut out);
-            RgbImage {
-                width,
-                height,
-                pixels: out.into_flattened(),
+            lcms2::ColorSpaceSignature::RgbData => {
+                let mut image = RgbImage::from_gray(width, height, gray);
+                rgb_to_srgb(&mut image, &SourceColor::Icc(icc.to_vec())).map(|()| image)
             }
+            _ => Err("ICC profile of a grey image is neither a grey nor an RGB profile".into()),
         });
     match converted {
         Ok(image) => (image, None),

@@ -63,16 +63,32 @@ pub(crate) fn decode_checked(
     check: SizeCheck,
 ) -> Result<Decoded> {
     limits.check_bytes(bytes.len() as u64)?;
-    match sniff(bytes) {
-        Sniffed::Image(ImageFormat::Jpeg) => decode_jpeg(bytes, limits, min_long_side, check),
-        Sniffed::Image(format @ (ImageFormat::Heic | ImageFormat::Avif)) => {
-            decode_heif(bytes, limits, format, check)
+    let format = match sniff(bytes) {
+        Sniffed::Image(format) => format,
+        Sniffed::Other(name) => {
+            return Err(ImagingError::Unsupported {
+                format: name.to_string(),
+            })
         }
-        Sniffed::Image(format) => decode_with_image_crate(bytes, limits, format, check),
-        Sniffed::Other(name) => Err(ImagingError::Unsupported {
-            format: name.to_string(),
-        }),
-    }
+    };
+    // A decoder (or header reader) that panics on a hostile file fails that file as `decode`,
+    // rather than the caller's task: a whole batch, or a Lambda invocation retried to its DLQ.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
+        ImageFormat::Jpeg => decode_jpeg(bytes, limits, min_long_side, check),
+        ImageFormat::Heic | ImageFormat::Avif => decode_heif(bytes, limits, format, check),
+        _ => decode_with_image_crate(bytes, limits, format, check),
+    }))
+    .unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(ImagingError::decode(
+            format,
+            format!("the decoder failed on this file: {what}"),
+        ))
+    })
 }
 
 /// Calls `check` with the upright size of a `width` x `height` image stored with `orientation`.
@@ -236,6 +252,10 @@ fn decode_with_image_crate(
     format: ImageFormat,
     check: SizeCheck,
 ) -> Result<Decoded> {
+    #[cfg(test)]
+    if tests::PANIC_IN_DECODER.with(std::cell::Cell::get) {
+        panic!("a decoder's bug, as a test");
+    }
     let crate_format = match format {
         ImageFormat::Png => image::ImageFormat::Png,
         ImageFormat::Webp => image::ImageFormat::WebP,
@@ -869,6 +889,23 @@ mod tests {
     thread_local! {
         pub(super) static SKIP_CODED_SIZES: std::cell::Cell<bool> =
             const { std::cell::Cell::new(false) };
+        pub(super) static PANIC_IN_DECODER: std::cell::Cell<bool> =
+            const { std::cell::Cell::new(false) };
+    }
+
+    #[test]
+    fn a_decoder_that_panics_fails_the_file_as_decode() {
+        let plain = png(8, 8, image::ExtendedColorType::Rgb8);
+        PANIC_IN_DECODER.with(|p| p.set(true));
+        let e = decode(&plain, &Limits::default(), None).expect_err("failed");
+        PANIC_IN_DECODER.with(|p| p.set(false));
+        assert!(matches!(e, ImagingError::Decode { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .contains("the decoder failed on this file: a decoder's bug, as a test"),
+            "{e}"
+        );
+        assert!(decode(&plain, &Limits::default(), None).is_ok());
     }
 
     #[test]
@@ -908,7 +945,7 @@ mod tests {
     }
 
     #[test]
-    fn a_grey_png_with_alpha_takes_its_grey_profile_and_an_rgb_one_names_a_grey_profile() {
+    fn grey_and_rgb_pixels_take_the_profiles_that_fit_them() {
         use image::ImageEncoder;
         // A linear grey profile (gamma 1): a grey of 128 is sRGB 188 through it.
         let white = lcms2::CIExyY {
@@ -937,14 +974,35 @@ mod tests {
             pixels.iter().all(|&p| (186..=190).contains(&p)),
             "{pixels:?}"
         );
-        // The same profile on RGB pixels: left as they are, with a warning saying why.
-        let rgb = png_2x1(&[128, 128, 128, 0, 0, 0], image::ExtendedColorType::Rgb8);
-        let read = decode(&rgb, &Limits::default(), None).expect("decodes");
-        assert_eq!(read.image.pixels, [128, 128, 128, 0, 0, 0]);
+        // The same profile on RGB pixels that are all grey (as libheif decodes a monochrome
+        // HEIF) applies; on coloured ones it cannot: left as they are, with a warning.
+        let rgb_grey = png_2x1(&[128, 128, 128, 0, 0, 0], image::ExtendedColorType::Rgb8);
+        let read = decode(&rgb_grey, &Limits::default(), None).expect("decodes");
+        assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+        assert!(
+            (186..=190).contains(&read.image.pixels[0]),
+            "{:?}",
+            read.image.pixels
+        );
+        assert_eq!(read.image.pixels[3..], [0, 0, 0]);
+        let colour = png_2x1(&[200, 100, 50, 0, 0, 0], image::ExtendedColorType::Rgb8);
+        let read = decode(&colour, &Limits::default(), None).expect("decodes");
+        assert_eq!(read.image.pixels, [200, 100, 50, 0, 0, 0]);
         assert_eq!(
             read.warnings,
             ["ICC profile of an RGB image is not an RGB profile"]
         );
+        // A grey image tagged with an RGB profile: its pixels as equal R, G and B in it.
+        let srgb = lcms2::Profile::new_srgb().icc().expect("sRGB");
+        let mut tagged = Vec::new();
+        let mut encoder = image::codecs::png::PngEncoder::new(&mut tagged);
+        encoder.set_icc_profile(srgb).expect("PNG takes one");
+        encoder
+            .write_image(&[128, 7], 2, 1, image::ExtendedColorType::L8)
+            .expect("encodes");
+        let read = decode(&tagged, &Limits::default(), None).expect("decodes");
+        assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+        assert_eq!(read.image.pixels, [128, 128, 128, 7, 7, 7]);
     }
 
     /// 16-bit RGBA takes 8 bytes a pixel to decode and 4 more for its 8-bit copy: over the

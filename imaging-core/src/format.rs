@@ -253,30 +253,20 @@ fn gif_frames(bytes: &[u8]) -> Option<((u32, u32), Vec<GifFrame>)> {
 /// lossy image with alpha (VP8 and its ALPH plane) 12 (10.4); a lossless one 8 (7.0 without
 /// alpha, decoded as RGBA then made RGB; 4.0 with); a lossy one without alpha 5 (4.6).
 pub(crate) fn webp_bytes_per_pixel(bytes: &[u8]) -> u64 {
-    match bytes.get(12..16) {
-        Some(b"VP8X") if bytes.get(20).is_some_and(|flags| flags & 0x02 != 0) => 14,
+    let mut chunks = riff_chunks(bytes, 12);
+    match chunks.next() {
+        Some((b"VP8X", header)) if header.first().is_some_and(|flags| flags & 0x02 != 0) => 14,
         // The first image chunk after VP8X (and ICCP, EXIF...).
-        Some(b"VP8X") => {
-            let mut pos = 30;
-            for _ in 0..64 {
-                let Some(chunk) = bytes.get(pos..pos + 8) else {
-                    break;
-                };
-                match &chunk[..4] {
-                    b"ALPH" => return 12,
-                    b"VP8 " => return 5,
-                    b"VP8L" => return 8,
-                    _ => {}
-                }
-                let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as usize;
-                pos = pos
-                    .saturating_add(8)
-                    .saturating_add(size.saturating_add(size & 1));
-            }
-            14
-        }
-        Some(b"VP8 ") => 5,
-        Some(b"VP8L") => 8,
+        Some((b"VP8X", _)) => chunks
+            .find_map(|(kind, _)| match kind {
+                b"ALPH" => Some(12),
+                b"VP8 " => Some(5),
+                b"VP8L" => Some(8),
+                _ => None,
+            })
+            .unwrap_or(14),
+        Some((b"VP8 ", _)) => 5,
+        Some((b"VP8L", _)) => 8,
         _ => 14,
     }
 }
@@ -284,48 +274,49 @@ pub(crate) fn webp_bytes_per_pixel(bytes: &[u8]) -> u64 {
 /// In an extended WebP (VP8X), the first lossy (VP8) bitstream whose frame header codes
 /// another size than its image (the canvas of a still image, the frame of an `ANMF` chunk),
 /// described; `None` otherwise. The decoder decodes such a bitstream whole (up to 16383x16383,
-/// hundreds of MB) before it finds the sizes inconsistent; a lossless (VP8L) one it checks
-/// before decoding. Every frame of an animation is checked.
+/// hundreds of MB) before it finds the sizes inconsistent (a lossless, VP8L, one it checks
+/// before decoding), and an animation frame's it writes into a buffer of the frame's size,
+/// which panicked. The chunks are walked as the decoder walks them (from where the VP8X
+/// chunk's declared size ends; in a frame, the chunk after an `ALPH` is decoded as VP8
+/// whatever its name), and every frame is checked: a file with an inconsistent frame is
+/// invalid even where only its first frame is decoded.
 pub(crate) fn webp_inconsistent_frame(bytes: &[u8]) -> Option<String> {
-    if bytes.get(12..16)? != b"VP8X" {
+    let (b"VP8X", _) = riff_chunks(bytes, 12).next()? else {
         return None;
-    }
+    };
     let canvas = webp_size(bytes)?;
-    let mut pos = 30usize;
-    while let Some(chunk) = bytes.get(pos..pos.checked_add(8)?) {
-        let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]) as usize;
-        let end = pos.checked_add(8)?.checked_add(size)?.min(bytes.len());
-        let payload = &bytes[pos + 8..end];
-        match &chunk[..4] {
-            b"VP8 " => {
-                if let Some(problem) = vp8_size_differs(payload, canvas, "canvas") {
-                    return Some(problem);
-                }
-            }
+    riff_chunks(bytes, 12)
+        .skip(1)
+        .find_map(|(kind, payload)| match kind {
+            b"VP8 " => vp8_size_differs(payload, canvas, "canvas"),
             b"ANMF" if payload.len() >= 16 => {
                 let frame = (le24(&payload[6..9]) + 1, le24(&payload[9..12]) + 1);
-                // The frame's own chunks: an ALPH before the bitstream, or none.
-                let mut at = 16usize;
-                while let Some(inner) = payload.get(at..at.checked_add(8)?) {
-                    let len = u32::from_le_bytes([inner[4], inner[5], inner[6], inner[7]]);
-                    let len = len as usize;
-                    let stop = at.checked_add(8)?.checked_add(len)?.min(payload.len());
-                    if &inner[..4] == b"VP8 " {
-                        let data = &payload[at + 8..stop];
-                        if let Some(problem) = vp8_size_differs(data, frame, "frame") {
-                            return Some(problem);
-                        }
-                    }
-                    at = at.checked_add(8)?.checked_add(len.checked_add(len & 1)?)?;
+                let mut inner = riff_chunks(payload, 16);
+                match inner.next()? {
+                    (b"VP8 ", data) => vp8_size_differs(data, frame, "frame"),
+                    (b"ALPH", _) => vp8_size_differs(inner.next()?.1, frame, "frame"),
+                    _ => None,
                 }
             }
-            _ => {}
-        }
-        pos = pos
-            .checked_add(8)?
-            .checked_add(size.checked_add(size & 1)?)?;
-    }
-    None
+            _ => None,
+        })
+}
+
+/// The chunks of RIFF data from `start`: each one's FourCC and payload (cut at the end of
+/// `data`), stepping over each declared size (padded to even) as a decoder does.
+fn riff_chunks(data: &[u8], start: usize) -> impl Iterator<Item = (&[u8; 4], &[u8])> {
+    let mut next = Some(start);
+    std::iter::from_fn(move || {
+        let at = next?;
+        let header = data.get(at..at.checked_add(8)?)?;
+        let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        let body = at + 8;
+        next = body
+            .checked_add(size)
+            .and_then(|end| end.checked_add(size & 1));
+        let kind = header[..4].try_into().ok()?;
+        Some((kind, &data[body..body.saturating_add(size).min(data.len())]))
+    })
 }
 
 /// Whether the key frame header of the VP8 bitstream `data` codes another size than
@@ -744,7 +735,7 @@ mod tests {
         tiff.extend(b"\x01\x01\x03\x00\x01\0\0\0\x10\x00\0\0"); // height 16 (SHORT)
         assert_eq!(declared_sizes(&tiff, ImageFormat::Tiff), [(40_000, 16)]);
         assert_eq!(tiff_arrays_past_end(&tiff), None);
-        // 200 million strip offsets (LONG) from byte 8 of a 34-byte file.
+        // 200 million strip offsets (LONG) from byte 8 of a 46-byte file.
         tiff[8] = 3;
         tiff.extend(b"\x11\x01\x04\x00\x00\xC2\xEB\x0B\x08\x00\0\0");
         assert_eq!(
@@ -768,8 +759,8 @@ mod tests {
         assert_eq!(webp_bytes_per_pixel(&vp8x(0x30, &[b"ICCP", b"ALPH"])), 12);
         assert_eq!(webp_bytes_per_pixel(&vp8x(0x10, &[b"VP8L"])), 8);
         assert_eq!(webp_bytes_per_pixel(&vp8x(0x00, &[b"EXIF", b"VP8 "])), 5);
-        assert_eq!(webp_bytes_per_pixel(b"RIFF\0\0\0\0WEBPVP8 "), 5);
-        assert_eq!(webp_bytes_per_pixel(b"RIFF\0\0\0\0WEBPVP8L"), 8);
+        assert_eq!(webp_bytes_per_pixel(b"RIFF\0\0\0\0WEBPVP8 \0\0\0\0"), 5);
+        assert_eq!(webp_bytes_per_pixel(b"RIFF\0\0\0\0WEBPVP8L\0\0\0\0"), 8);
         // No image chunk found: the most it could cost.
         assert_eq!(webp_bytes_per_pixel(&vp8x(0x00, &[b"EXIF"])), 14);
     }
@@ -830,6 +821,25 @@ mod tests {
         );
         assert_eq!(
             webp_inconsistent_frame(&vp8x(0x12, &[good.clone(), good, bad])).as_deref(),
+            Some("its VP8 bitstream codes 4000x16 pixels, but its frame is 16x16")
+        );
+        // A VP8X chunk declaring more than its 10 bytes, holding what reads as the header of
+        // a chunk running past the file: the decoder goes on after the declared size.
+        let mut long_vp8x = b"RIFF\0\0\0\0WEBP".to_vec();
+        let mut header = vec![0, 0, 0, 0, 63, 0, 0, 15, 0, 0];
+        header.extend(b"JUNK\xF0\xFF\xFF\x7F");
+        long_vp8x.extend(chunk(b"VP8X", &header));
+        long_vp8x.extend(vp8(4000, 4000, true));
+        assert_eq!(
+            webp_inconsistent_frame(&long_vp8x).as_deref(),
+            Some("its VP8 bitstream codes 4000x4000 pixels, but its canvas is 64x16")
+        );
+        // In a frame, the chunk after ALPH is decoded as VP8 whatever its name.
+        let mut renamed = vp8(4000, 16, true);
+        renamed[..4].copy_from_slice(b"ZZZZ");
+        let frame = anmf(&[chunk(b"ALPH", &[0, 1, 2]), renamed]);
+        assert_eq!(
+            webp_inconsistent_frame(&vp8x(0x12, &[frame])).as_deref(),
             Some("its VP8 bitstream codes 4000x16 pixels, but its frame is 16x16")
         );
         // A simple (not extended) WebP codes its size in the bitstream itself.

@@ -114,7 +114,7 @@ pub(crate) fn read_segments(bytes: &[u8]) -> JpegSegments {
             0xE1 if found.exif.is_none() && payload.starts_with(EXIF_ID) => {
                 found.exif = Some(payload[EXIF_ID.len()..].to_vec());
             }
-            0xE2 if payload.starts_with(ICC_ID) && payload.len() > ICC_ID.len() + 2 => {
+            0xE2 if payload.starts_with(ICC_ID) && payload.len() >= ICC_ID.len() + 2 => {
                 icc_chunks.push(IccChunk {
                     seq: payload[ICC_ID.len()],
                     total: payload[ICC_ID.len() + 1],

@@ -36,8 +36,8 @@ const DCT_LOW: usize = 8;
 /// Cells compared along each row (or column) by the difference hash; it needs one more cell.
 const DIFF: usize = 8;
 /// Smallest difference (grey levels, or DCT coefficient units) that sets a bit: the sums'
-/// rounding stays under 1e-9 here; a one-level change in one pixel of the 256-px rendition
-/// moves a cell by over 1e-3.
+/// rounding stays under 1e-9 here; a change of one level in one channel of one pixel of the
+/// 256-px rendition moves a cell by over 1e-4.
 const TIE: f64 = 1e-6;
 /// Length of [`Signature`]'s text form: 16 hex digits of pHash, then 32 of dHash.
 const HEX_LEN: usize = 48;
@@ -47,8 +47,9 @@ const HEX_LEN: usize = 48;
 /// Measured on the 58 non-degenerate photos of the test corpus (`tests/signature.rs`: the
 /// stored 256 rendition of the JPEG-encoded copy, decoded back): copies re-encoded at JPEG q60,
 /// resized to 50%, cropped by 5% (2.5% each side) or brightened by 10% stayed within 36 of their
-/// original (the worst cases are a nearly black night photo and a cut-out on flat white, where
-/// the difference hash sees noise); different photos were at least 89 apart (1575 pairs, mean
+/// original (the worst case is a nearly black night photo, where the difference hash sees
+/// noise; a cut-out on flat white was one too until flat areas hashed alike, see [`TIE`]);
+/// different photos were at least 89 apart (1575 pairs, mean
 /// about 128). 60 leaves a margin of 24 on one side and 29 on the other, and also tolerates a 5%
 /// crop from one side only (up to about 47). Not near duplicates by this measure: crops of
 /// 10% or more, contrast stretches of nearly black photos and JPEG q30 of nearly flat ones.
