@@ -992,17 +992,51 @@ mod tests {
             read.warnings,
             ["ICC profile of an RGB image is not an RGB profile"]
         );
-        // A grey image tagged with an RGB profile: its pixels as equal R, G and B in it.
-        let srgb = lcms2::Profile::new_srgb().icc().expect("sRGB");
-        let mut tagged = Vec::new();
-        let mut encoder = image::codecs::png::PngEncoder::new(&mut tagged);
-        encoder.set_icc_profile(srgb).expect("PNG takes one");
-        encoder
-            .write_image(&[128, 7], 2, 1, image::ExtendedColorType::L8)
-            .expect("encodes");
-        let read = decode(&tagged, &Limits::default(), None).expect("decodes");
-        assert!(read.warnings.is_empty(), "{:?}", read.warnings);
-        assert_eq!(read.image.pixels, [128, 128, 128, 7, 7, 7]);
+        // A grey image tagged with an RGB profile: its pixels as equal R, G and B in it
+        // (sRGB: unchanged; a linear RGB space with sRGB's primaries: 128 becomes about 188).
+        let grey_tagged = |profile: Vec<u8>| {
+            let mut tagged = Vec::new();
+            let mut encoder = image::codecs::png::PngEncoder::new(&mut tagged);
+            encoder.set_icc_profile(profile).expect("PNG takes one");
+            encoder
+                .write_image(&[128, 0], 2, 1, image::ExtendedColorType::L8)
+                .expect("encodes");
+            let read = decode(&tagged, &Limits::default(), None).expect("decodes");
+            assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+            read.image.pixels
+        };
+        let srgb = lcms2::Profile::new_srgb();
+        assert_eq!(
+            grey_tagged(srgb.icc().expect("sRGB")),
+            [128, 128, 128, 0, 0, 0]
+        );
+        let primaries = lcms2::CIExyYTRIPLE {
+            Red: lcms2::CIExyY {
+                x: 0.64,
+                y: 0.33,
+                Y: 1.0,
+            },
+            Green: lcms2::CIExyY {
+                x: 0.30,
+                y: 0.60,
+                Y: 1.0,
+            },
+            Blue: lcms2::CIExyY {
+                x: 0.15,
+                y: 0.06,
+                Y: 1.0,
+            },
+        };
+        let gamma1 = lcms2::ToneCurve::new(1.0);
+        let linear_rgb = lcms2::Profile::new_rgb(&white, &primaries, &[&gamma1, &gamma1, &gamma1])
+            .and_then(|p| p.icc())
+            .expect("a linear RGB profile");
+        let pixels = grey_tagged(linear_rgb);
+        assert!(
+            pixels[..3].iter().all(|&p| (185..=191).contains(&p)),
+            "{pixels:?}"
+        );
+        assert_eq!(pixels[3..], [0, 0, 0]);
     }
 
     /// 16-bit RGBA takes 8 bytes a pixel to decode and 4 more for its 8-bit copy: over the

@@ -254,12 +254,17 @@ fn gif_frames(bytes: &[u8]) -> Option<((u32, u32), Vec<GifFrame>)> {
 /// alpha, decoded as RGBA then made RGB; 4.0 with); a lossy one without alpha 5 (4.6).
 pub(crate) fn webp_bytes_per_pixel(bytes: &[u8]) -> u64 {
     let mut chunks = riff_chunks(bytes, 12);
+    // The VP8X flags as the decoder reads them: the byte after the chunk header, whatever
+    // size the chunk declares.
+    let flags = bytes.get(20).copied().unwrap_or(0);
     match chunks.next() {
-        Some((b"VP8X", header)) if header.first().is_some_and(|flags| flags & 0x02 != 0) => 14,
-        // The first image chunk after VP8X (and ICCP, EXIF...).
+        Some((b"VP8X", _)) if flags & 0x02 != 0 => 14,
+        // The first image chunk after VP8X (and ICCP, EXIF...); the decoder finds an ALPH
+        // wherever it is, so the alpha flag with a lossy bitstream counts as lossy with alpha.
         Some((b"VP8X", _)) => chunks
             .find_map(|(kind, _)| match kind {
                 b"ALPH" => Some(12),
+                b"VP8 " if flags & 0x10 != 0 => Some(12),
                 b"VP8 " => Some(5),
                 b"VP8L" => Some(8),
                 _ => None,
@@ -759,6 +764,12 @@ mod tests {
         assert_eq!(webp_bytes_per_pixel(&vp8x(0x30, &[b"ICCP", b"ALPH"])), 12);
         assert_eq!(webp_bytes_per_pixel(&vp8x(0x10, &[b"VP8L"])), 8);
         assert_eq!(webp_bytes_per_pixel(&vp8x(0x00, &[b"EXIF", b"VP8 "])), 5);
+        // The alpha flag with the ALPH chunk after the bitstream: lossy with alpha.
+        assert_eq!(webp_bytes_per_pixel(&vp8x(0x10, &[b"VP8 ", b"ALPH"])), 12);
+        // The animation flag read where the decoder reads it, whatever size VP8X declares.
+        let mut short = vp8x(0x02, &[b"VP8 "]);
+        short[16..20].copy_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(webp_bytes_per_pixel(&short), 14);
         assert_eq!(webp_bytes_per_pixel(b"RIFF\0\0\0\0WEBPVP8 \0\0\0\0"), 5);
         assert_eq!(webp_bytes_per_pixel(b"RIFF\0\0\0\0WEBPVP8L\0\0\0\0"), 8);
         // No image chunk found: the most it could cost.

@@ -240,6 +240,12 @@ mod tests {
             found.icc_problem
         };
         assert_eq!(problem(&[(2, 3), (3, 3), (1, 3)]), None);
+        // A chunk of no data is one of the set, as libjpeg counts it.
+        let mut jpeg = vec![0xFF, 0xD8];
+        jpeg.extend(segment(0xE2, b"ICC_PROFILE\0\x01\x02ab"));
+        jpeg.extend(segment(0xE2, b"ICC_PROFILE\0\x02\x02"));
+        jpeg.extend([0xFF, 0xDA, 0, 2]);
+        assert_eq!(read_segments(&jpeg).icc.as_deref(), Some(&b"ab"[..]));
         let said = |s: &str| Some(format!("ICC profile ignored: {s}"));
         assert_eq!(problem(&[(1, 3), (3, 3)]), said("chunk 2 of 3 is missing"));
         assert_eq!(
