@@ -234,11 +234,9 @@ fn date_time(exif: &Exif, tag: Tag) -> Option<String> {
         return None;
     };
     let raw = parts.first()?;
-    // `YYYY:MM:DD HH:MM:SS`, perhaps padded: anything else after it is not that time.
-    if raw
-        .get(19..)
-        .is_some_and(|rest| rest.iter().any(|&c| c != b' ' && c != 0))
-    {
+    // `YYYY:MM:DD HH:MM:SS`, perhaps with what some software appends (fractions of a second,
+    // an offset) and padding: other text after it makes it not that time.
+    if !raw.get(19..).is_none_or(is_time_suffix) {
         return None;
     }
     let dt = exif::DateTime::from_ascii(raw).ok()?;
@@ -263,6 +261,31 @@ fn date_time(exif: &Exif, tag: Tag) -> Option<String> {
             dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second
         )
     })
+}
+
+/// What may follow the seconds of an EXIF date-time and be passed over: `.` and digits
+/// (fractions of a second), then `Z` or a `±HH:MM` offset, then spaces or NULs, each optional.
+fn is_time_suffix(rest: &[u8]) -> bool {
+    let mut rest = rest;
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let digits = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &fraction[digits..];
+    }
+    if let Some(after) = rest.strip_prefix(b"Z") {
+        rest = after;
+    } else if rest.first().is_some_and(|&c| c == b'+' || c == b'-') {
+        if !rest
+            .get(..6)
+            .is_some_and(|o| std::str::from_utf8(o).is_ok_and(is_offset))
+        {
+            return false;
+        }
+        rest = &rest[6..];
+    }
+    rest.iter().all(|&c| c == b' ' || c == 0)
 }
 
 /// `±HH:MM` within the offsets there are: from -12:00 to +14:00, minutes under 60.
@@ -589,6 +612,9 @@ mod tests {
             ("2024:04:30 23:59:59", "2024-04-30T23:59:59"),
             ("2024:12:31 00:00:00", "2024-12-31T00:00:00"),
             ("2024:12:31 00:00:00  ", "2024-12-31T00:00:00"),
+            ("2024:12:31 00:00:00.123", "2024-12-31T00:00:00"),
+            ("2024:12:31 00:00:00+02:00", "2024-12-31T00:00:00"),
+            ("2024:12:31 00:00:00.5Z ", "2024-12-31T00:00:00"),
         ] {
             assert_eq!(taken(text).as_deref(), Some(iso), "{text}");
         }
@@ -601,6 +627,9 @@ mod tests {
             "0000:00:00 00:00:00",
             "2024:12:31 00:00:00 PM",
             "2024:12:31 00:00:0012",
+            "2024:12:31 00:00:00.",
+            "2024:12:31 00:00:00+25:00",
+            "2024:12:31 00:00:00.5 x",
         ] {
             assert_eq!(taken(text), None, "{text}");
         }
