@@ -280,10 +280,10 @@ pub(crate) fn webp_bytes_per_pixel(bytes: &[u8]) -> u64 {
 /// another size than its image (the canvas of a still image, the frame of an `ANMF` chunk),
 /// described; `None` otherwise. The decoder decodes such a bitstream whole (up to 16383x16383,
 /// hundreds of MB) before it finds the sizes inconsistent (a lossless, VP8L, one it checks
-/// before decoding), and an animation frame's it writes into a buffer of the frame's size,
-/// which panicked. The chunks are walked as the decoder walks them (from where the VP8X
-/// chunk's declared size ends; in a frame, the chunk after an `ALPH` is decoded as VP8
-/// whatever its name), and every frame is checked: a file with an inconsistent frame is
+/// before decoding), and in an animation frame it wrote the bitstream's pixels into a buffer
+/// of the frame's size (a panic). The chunks are walked as the decoder walks them (from where
+/// the VP8X chunk's declared size ends; in a frame, the chunk after an `ALPH` is decoded as
+/// VP8 whatever its name), and every frame is checked: a file with an inconsistent frame is
 /// invalid even where only its first frame is decoded.
 pub(crate) fn webp_inconsistent_frame(bytes: &[u8]) -> Option<String> {
     let (b"VP8X", _) = riff_chunks(bytes, 12).next()? else {
