@@ -1,7 +1,7 @@
 //! Colour management: whatever the source space, outputs are sRGB.
 
 use crate::pixels::RgbImage;
-use lcms2::{CIExyY, CIExyYTRIPLE, Intent, PixelFormat, Profile, ToneCurve, Transform};
+use lcms2::{CIExyY, CIExyYTRIPLE, Intent, PixelFormat, Pod, Profile, ToneCurve, Transform};
 
 /// How the source pixels' colours are described.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +64,21 @@ fn lcms_error(what: &str, e: &lcms2::Error) -> String {
     format!("{what}: {}", lines.join("; "))
 }
 
+/// A transform from pixels of `format` in `profile` to 8-bit sRGB (perceptual intent).
+fn to_srgb<T: Copy + Pod>(
+    profile: &Profile,
+    format: PixelFormat,
+) -> Result<Transform<T, [u8; 3]>, String> {
+    Transform::new(
+        profile,
+        format,
+        &Profile::new_srgb(),
+        PixelFormat::RGB_8,
+        Intent::Perceptual,
+    )
+    .map_err(|e| lcms_error("cannot convert to sRGB", &e))
+}
+
 /// Converts RGB pixels in place to sRGB. A grey profile applies to pixels that are all grey
 /// (a monochrome HEIF, which libheif decodes to RGB). An unreadable profile, or one that does
 /// not fit the pixels, is an `Err` (a warning for the caller): the pixels are then left as
@@ -90,14 +105,7 @@ pub(crate) fn rgb_to_srgb(image: &mut RgbImage, source: &SourceColor) -> Result<
             }
         }
     };
-    let transform = Transform::<[u8; 3], [u8; 3]>::new(
-        &profile,
-        PixelFormat::RGB_8,
-        &Profile::new_srgb(),
-        PixelFormat::RGB_8,
-        Intent::Perceptual,
-    )
-    .map_err(|e| lcms_error("cannot convert to sRGB", &e))?;
+    let transform = to_srgb::<[u8; 3]>(&profile, PixelFormat::RGB_8)?;
     let (pixels, _) = image.pixels.as_chunks_mut::<3>();
     transform.transform_in_place(pixels);
     Ok(())
@@ -118,14 +126,7 @@ pub(crate) fn gray_to_srgb(
         .map_err(|e| lcms_error("unreadable ICC profile", &e))
         .and_then(|profile| match profile.color_space() {
             lcms2::ColorSpaceSignature::GrayData => {
-                let transform = Transform::<u8, [u8; 3]>::new(
-                    &profile,
-                    PixelFormat::GRAY_8,
-                    &Profile::new_srgb(),
-                    PixelFormat::RGB_8,
-                    Intent::Perceptual,
-                )
-                .map_err(|e| lcms_error("cannot convert to sRGB", &e))?;
+                let transform = to_srgb::<u8>(&profile, PixelFormat::GRAY_8)?;
                 let mut out = vec![[0u8; 3]; gray.len()];
                 transform.transform_pixels(gray, &mut out);
                 Ok(RgbImage {
@@ -168,14 +169,7 @@ pub(crate) fn cmyk_to_srgb(
                 } else {
                     PixelFormat::CMYK_8
                 };
-                Transform::<[u8; 4], [u8; 3]>::new(
-                    &profile,
-                    format,
-                    &Profile::new_srgb(),
-                    PixelFormat::RGB_8,
-                    Intent::Perceptual,
-                )
-                .map_err(|e| lcms_error("cannot convert to sRGB", &e))
+                to_srgb::<[u8; 4]>(&profile, format)
             });
         match transform {
             Ok(transform) => {

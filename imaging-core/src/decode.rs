@@ -785,13 +785,6 @@ mod tests {
 
     #[test]
     fn a_narrow_jpeg_is_not_shrunk_into_its_padding() {
-        assert_eq!(jpeg_shrink(6000, 4000, Some(1024)), 4);
-        assert_eq!(jpeg_shrink(200, 30000, Some(2048)), 8);
-        // 4 px: whole shrunk pixels at 1/2 (in chroma too); 2 and 5 px: none, and too few
-        // for their padding to be only an edge.
-        assert_eq!(jpeg_shrink(4, 30000, Some(2048)), 2);
-        assert_eq!(jpeg_shrink(2, 30000, Some(2048)), 1);
-        assert_eq!(jpeg_shrink(30000, 5, Some(2048)), 1);
         // Two black and two white columns, 20000 rows: decoded for a 2048-px rendition, grey.
         let strip = RgbImage::from_fn(4, 20000, |x, _| [if x < 2 { 0 } else { 255 }; 3]);
         let jpeg = crate::encode::encode_jpeg(&strip, 95).expect("encoded");
@@ -1082,10 +1075,17 @@ mod tests {
         assert_eq!(jpeg_shrink(6000, 4000, Some(2048)), 2);
         assert_eq!(jpeg_shrink(6000, 4000, Some(700)), 8);
         assert_eq!(jpeg_shrink(1800, 1200, Some(2048)), 1);
-        // A 10-px side: 5 pixels at 1/2, one of them partly padding (see the test below).
+        assert_eq!(jpeg_shrink(6000, 4000, Some(1024)), 4);
+        assert_eq!(jpeg_shrink(200, 30000, Some(2048)), 8);
+        assert_eq!(jpeg_shrink(6000, 4000, None), 1);
+        // A side that is not a whole number of shrunk pixels (chroma included) keeps 16 of
+        // them (see `a_narrow_jpeg_is_not_shrunk_into_its_padding`): 10 px has 5 at 1/2, one
+        // partly padding; 4 px is whole at 1/2; 2 and 5 px are neither.
         assert_eq!(jpeg_shrink(4096, 10, Some(2048)), 1);
         assert_eq!(jpeg_shrink(4096, 16, Some(2048)), 2);
-        assert_eq!(jpeg_shrink(6000, 4000, None), 1);
+        assert_eq!(jpeg_shrink(4, 30000, Some(2048)), 2);
+        assert_eq!(jpeg_shrink(2, 30000, Some(2048)), 1);
+        assert_eq!(jpeg_shrink(30000, 5, Some(2048)), 1);
     }
 
     #[test]
