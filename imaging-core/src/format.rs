@@ -40,8 +40,12 @@ impl ImageFormat {
         }
     }
 
-    /// The formats a file-name extension (without the dot, any case) names, or `None` when it
-    /// names no format this crate reads. `heif` names both HEIF codecs.
+    /// The formats of this crate a file-name extension (without the dot, any case) names:
+    /// `None` when it names no image format; empty when it names one this crate does not read
+    /// (`bmp`, `psd`, `jxl`, `jp2`, `svg`, a camera raw format other than TIFF, ...), which no
+    /// bytes we read agree with. `heif` names both HEIF codecs, `heics` and `avifs` (image
+    /// sequences) theirs, and the camera raw formats that are TIFF files (`dng`, `cr2`, `nef`,
+    /// `arw`, ...) TIFF.
     pub fn named_by_extension(extension: &str) -> Option<&'static [ImageFormat]> {
         use ImageFormat::*;
         Some(match extension.to_ascii_lowercase().as_str() {
@@ -49,10 +53,15 @@ impl ImageFormat {
             "png" => &[Png],
             "webp" => &[Webp],
             "gif" => &[Gif],
-            "tif" | "tiff" => &[Tiff],
-            "avif" => &[Avif],
-            "heic" | "hif" => &[Heic],
+            "tif" | "tiff" | "dng" | "cr2" | "nef" | "nrw" | "arw" | "srf" | "sr2" | "pef"
+            | "srw" | "3fr" | "erf" | "kdc" | "dcr" | "mos" | "iiq" => &[Tiff],
+            "avif" | "avifs" => &[Avif],
+            "heic" | "hif" | "heics" => &[Heic],
             "heif" => &[Heic, Avif],
+            "bmp" | "dib" | "tga" | "psd" | "psb" | "jxl" | "jp2" | "j2k" | "j2c" | "jpf"
+            | "jpx" | "jpm" | "jxr" | "wdp" | "hdp" | "ico" | "cur" | "icns" | "svg" | "svgz"
+            | "pcx" | "ppm" | "pgm" | "pbm" | "pnm" | "pam" | "exr" | "hdr" | "qoi" | "dds"
+            | "xcf" | "cr3" | "crw" | "raf" | "rw2" | "orf" | "x3f" | "mrw" => &[],
             _ => return None,
         })
     }
@@ -675,6 +684,30 @@ mod tests {
             check_extension(&avif, "heic").map_err(|e| e.kind()),
             Err("format_mismatch")
         );
+        assert!(check_extension(&avif, "AVIFS").is_ok());
+        assert!(check_extension(&avif, "heics").is_err());
+    }
+
+    #[test]
+    fn an_extension_of_an_image_format_we_do_not_read_agrees_with_none_of_ours() {
+        let jpeg = b"\xFF\xD8\xFF\xE0xxxx";
+        for extension in [
+            "bmp", "PSD", "jxl", "jp2", "ico", "svg", "tga", "cr3", "raf",
+        ] {
+            let e = check_extension(jpeg, extension).expect_err(extension);
+            assert_eq!(e.kind(), "format_mismatch", "{extension}");
+        }
+        assert_eq!(
+            check_extension(jpeg, "bmp").map_err(|e| e.to_string()),
+            Err("the file name says .bmp, but the data is jpeg".into())
+        );
+        // Such a file in its own format is for decoding to refuse (`unsupported`).
+        assert!(check_extension(b"BMxxxxxxxx", "bmp").is_ok());
+        assert!(check_extension(b"8BPSxxxxxx", "psd").is_ok());
+        // Camera raw files that are TIFF files are TIFF to the check.
+        assert!(check_extension(b"II*\0xxxxxx", "DNG").is_ok());
+        assert!(check_extension(b"MM\0*xxxxxx", "nef").is_ok());
+        assert!(check_extension(jpeg, "dng").is_err());
     }
 
     #[test]

@@ -220,11 +220,28 @@ fn taken_at(exif: &Exif) -> Option<String> {
     .into_iter()
     .find_map(|(time, offset)| {
         let mut text = date_time(exif, time)?;
-        if let Some(offset) = ascii(exif, offset).filter(|o| is_offset(o)) {
-            text.push_str(&offset);
+        if let Some(offset) = offset_text(exif, offset) {
+            text.push_str(offset);
         }
         Some(text)
     })
+}
+
+/// An EXIF offset tag's `±HH:MM`, when it holds a valid one as written (padding after it
+/// aside): not after cleaning, which would make one of `+0\u{1}2:00`.
+fn offset_text(exif: &Exif, tag: Tag) -> Option<&str> {
+    let field = exif.get_field(tag, In::PRIMARY)?;
+    let Value::Ascii(parts) = &field.value else {
+        return None;
+    };
+    let raw = parts.first()?;
+    let end = raw
+        .iter()
+        .rposition(|&c| c != b' ' && c != 0)
+        .map_or(0, |i| i + 1);
+    std::str::from_utf8(&raw[..end])
+        .ok()
+        .filter(|o| is_offset(o))
 }
 
 /// An EXIF date-time tag as `YYYY-MM-DDTHH:MM:SS`, when it holds a valid one.
@@ -632,6 +649,27 @@ mod tests {
             "2024:12:31 00:00:00.5 x",
         ] {
             assert_eq!(taken(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_offset_is_taken_as_written_not_as_cleaned() {
+        const ORIGINAL: u16 = 0x9003;
+        const OFFSET_ORIGINAL: u16 = 0x9011;
+        let taken = |offset: &str| {
+            let exif = [(ORIGINAL, "2021:06:30 12:00:00"), (OFFSET_ORIGINAL, offset)];
+            ExifFacts::from_tiff(tiff_with_texts(&[], &exif)).0.taken_at
+        };
+        for (offset, iso) in [
+            ("+02:00", "2021-06-30T12:00:00+02:00"),
+            ("-03:30  ", "2021-06-30T12:00:00-03:30"),
+            // Cleaning would make a valid offset of each of these: they are none.
+            ("+0\u{1}2:00", "2021-06-30T12:00:00"),
+            ("+0\u{200B}2:00", "2021-06-30T12:00:00"),
+            (" +02:00", "2021-06-30T12:00:00"),
+            ("+02:00x", "2021-06-30T12:00:00"),
+        ] {
+            assert_eq!(taken(offset).as_deref(), Some(iso), "{offset:?}");
         }
     }
 

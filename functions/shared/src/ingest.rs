@@ -120,9 +120,16 @@ where
     if upload.key.ends_with('/') {
         return Ok(Outcome::Skipped);
     }
-    if let Err(e) = check_safe(relative).and_then(|()| check_output_keys(relative, settings)) {
+    if let Err(e) = check_safe(relative) {
         // Nothing may be written for such a key; there is nothing of ours to clean either.
         return publish_failure(publisher, failure(upload, "invalid_key", e.to_string())).await;
+    }
+    if let Err(e) = check_output_keys(relative, settings) {
+        // Its outputs at other sizes (an earlier run's) may be stored: they go, as for any
+        // failure.
+        let kept = remove_outputs(output, relative, &settings.renditions.sizes).await?;
+        let message = naming_kept(e.to_string(), &kept);
+        return publish_failure(publisher, failure(upload, "invalid_key", message)).await;
     }
 
     let mut timings = Timings::default();
@@ -483,7 +490,8 @@ pub async fn remove_outputs<O: ObjectStore>(
     sizes: &[u32],
 ) -> Result<Vec<String>, StoreError> {
     let mut kept = Vec::new();
-    for key in output_keys(relative, sizes) {
+    // A key over S3's length was never stored (and S3 would refuse its delete).
+    for key in output_keys(relative, sizes).filter(|key| check_length(key).is_ok()) {
         kept.extend(remove_output(output, &key, "an output of a failed photo").await?);
     }
     Ok(kept)

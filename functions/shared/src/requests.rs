@@ -216,7 +216,7 @@ impl LayoutRequest {
     pub fn parse(request: &Value) -> Result<Self, RequestError> {
         check_type(request, "layout.requested")?;
         let id = request_id_of(request);
-        let parsed: LayoutRequest = serde_json::from_value(fields(request))
+        let parsed: LayoutRequest = serde_path_to_error::deserialize(fields(request))
             .map_err(|e| RequestError::malformed(e, id.clone()))?;
         parsed
             .validate()
@@ -388,7 +388,7 @@ impl RenderRequest {
     pub fn parse(request: &Value) -> Result<Self, RequestError> {
         check_type(request, "render.requested")?;
         let id = request_id_of(request);
-        let parsed: RenderRequest = serde_json::from_value(fields(request))
+        let parsed: RenderRequest = serde_path_to_error::deserialize(fields(request))
             .map_err(|e| RequestError::malformed(e, id.clone()))?;
         let bad = |m: String| RequestError::malformed(m, id.clone());
         check_id(&parsed.request_id).map_err(|e| bad(format!("request_id: {e}")))?;
@@ -517,6 +517,19 @@ mod tests {
         assert!(e.message.contains("at most 100"), "{e}");
         let e = mutate(&|v| v["settings"] = json!({"dpi_god": 300}));
         assert!(e.message.contains("dpi_god"), "{e}");
+        // Values of the wrong type or range name where they are, too.
+        let e = mutate(&|v| v["surfaces"][0]["slots"][0]["rot"] = json!("90"));
+        assert!(
+            e.message
+                .starts_with("surfaces[0].slots[0].rot: invalid type"),
+            "{e}"
+        );
+        let e = mutate(&|v| v["surfaces"][0]["surface_number"] = json!(-1));
+        assert!(e.message.starts_with("surfaces[0].surface_number: "), "{e}");
+        let e = mutate(&|v| v["request_id"] = json!(5));
+        assert!(e.message.starts_with("request_id: invalid type"), "{e}");
+        let e = mutate(&|v| v["settings"] = json!({"dpi_good": "300"}));
+        assert!(e.message.starts_with("settings.dpi_good: "), "{e}");
     }
 
     #[test]
@@ -580,7 +593,8 @@ mod tests {
         assert!(RenderRequest::parse(&q).is_err());
         let mut negative = base.clone();
         negative["placement"]["x"] = json!(-5);
-        assert!(RenderRequest::parse(&negative).is_err());
+        let e = RenderRequest::parse(&negative).expect_err("negative");
+        assert!(e.message.starts_with("placement.x: invalid value"), "{e}");
         // An output of no pixels is a malformed request, not one over the limits.
         for (w, h) in [(0, 600), (800, 0)] {
             let mut empty = base.clone();

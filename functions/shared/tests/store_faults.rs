@@ -12,7 +12,7 @@ use photo_suite_functions::events::BadRecord;
 use photo_suite_functions::ingest::{
     ingest_upload, refuse_bad_record, IngestSettings, Outcome, TransientError, Upload,
 };
-use photo_suite_functions::keys::KeyError;
+use photo_suite_functions::keys::{analysis_key, rendition_key, KeyError};
 use photo_suite_functions::layout::{run_layout, LayoutOutcome, LayoutSettings};
 use photo_suite_functions::local::{FileTopics, FolderStore, MemoryTopics};
 use photo_suite_functions::ports::{Fetched, ObjectStore, Retry, StoreError, TooLarge, Topic};
@@ -702,6 +702,48 @@ async fn a_key_whose_outputs_s3_cannot_take_is_refused_before_any_work() {
         matches!(outcome, Ok(Outcome::Analyzed { .. })),
         "{outcome:?}"
     );
+}
+
+#[tokio::test]
+async fn a_key_refused_for_a_longer_size_loses_the_outputs_an_earlier_run_stored() {
+    // 1,012 bytes: every output at 2048, 1024 and 256 px fits (the longest is 1,024 bytes);
+    // a rendition at 100000 px would be 1,026.
+    let (input, upload) = one_upload("long-key-rerun-in", &long_name(1012));
+    let relative = upload
+        .key
+        .strip_prefix("uploads/")
+        .expect("prefix")
+        .to_string();
+    let dir = scratch("long-key-rerun-out");
+    let topics = FileTopics::new(dir.join("events"), dir.join("failures"));
+    let output = FolderStore::new(dir.join("out"));
+    let made = ingest_upload(&upload, &input, &output, &topics, &settings()).await;
+    assert!(matches!(made, Ok(Outcome::Analyzed { .. })), "{made:?}");
+    let stored = |key: String| dir.join("out").join(key).is_file();
+    assert!(stored(analysis_key(&relative)) && stored(rendition_key(&relative, 2048)));
+
+    let mut longer = settings();
+    longer.renditions.sizes = vec![2048, 100_000];
+    let refused = ingest_upload(&upload, &input, &output, &topics, &longer).await;
+    assert!(
+        matches!(&refused, Ok(Outcome::Failed { kind, .. }) if kind == "invalid_key"),
+        "{refused:?}"
+    );
+    let failed = failures(&topics, &dir.join("failures"));
+    let message = failed[0]["message"].as_str().expect("message");
+    assert!(message.contains("would be 1026 bytes"), "{message}");
+    assert!(
+        !message.contains("may remain"),
+        "every delete went through: {message}"
+    );
+    // No output is left for a failed photo: the analysis and the 2048-px rendition are gone
+    // (the 1024 and 256 px ones are not of this run's sizes, as for any failure).
+    assert!(!stored(analysis_key(&relative)), "the analysis is removed");
+    assert!(
+        !stored(rendition_key(&relative, 2048)),
+        "the rendition is removed"
+    );
+    assert!(stored(rendition_key(&relative, 1024)));
 }
 
 #[tokio::test]
